@@ -1,0 +1,29 @@
+/* track.h - the handler behind track-lot.fcgi (PRODUCT.md section 4):
+ * verify, claim (lot, update), load, threshold, fetch, decide, one write
+ * statement, publish the next update. */
+#ifndef ET_TRACK_H
+#define ET_TRACK_H
+
+#include "cache.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "qstash.h"
+#include "upstream.h"
+
+#include <time.h>
+
+typedef struct {
+    const et_config *cfg;
+    db *db;
+    qstash_client *qstash;
+    upstream_client *upstream;
+    cache *cache;
+    time_t last_flush;
+} track_ctx;
+
+void *track_thread_init(const et_config *cfg);
+void track_thread_free(void *ctx);
+void track_handle(void *ctx, const http_request *req, http_response *resp);
+
+#endif

@@ -78,35 +78,45 @@ db_status db_exec(db *d, PGresult **res, const char *sql, int nparams, const cha
 {
     if (res)
         *res = NULL;
-    PGconn *c = connection(d);
-    if (!c)
-        return DB_UNAVAILABLE;
-    d->round_trips++;
-    PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-        if (res)
-            *res = r;
-        else
-            PQclear(r);
-        return DB_OK;
+    for (int attempt = 0;; attempt++) {
+        bool had_conn = d->conn != NULL;
+        PGconn *c = connection(d);
+        if (!c)
+            return DB_UNAVAILABLE;
+        /* Outside a transaction a statement on a connection that died while
+         * idle (server restarted, idle timeout) never ran: it is safe to send
+         * it again once on a fresh connection. Inside one, the transaction is
+         * gone and the caller must start over. */
+        bool retryable = had_conn && attempt == 0 && PQtransactionStatus(c) == PQTRANS_IDLE;
+        d->round_trips++;
+        PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (res)
+                *res = r;
+            else
+                PQclear(r);
+            return DB_OK;
+        }
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        set_err(d, state ? state : "query", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+        bool conn_error = PQstatus(c) != CONNECTION_OK ||
+                          (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0));
+        bool retry_state = state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+        bool resources = state && strncmp(state, "53", 2) == 0;
+        PQclear(r);
+        if (conn_error) {
+            /* Drop it so the next call (or the retry) reconnects. */
+            PQfinish(d->conn);
+            d->conn = NULL;
+            if (retryable)
+                continue;
+            return DB_UNAVAILABLE;
+        }
+        if (resources)
+            return DB_UNAVAILABLE;
+        return retry_state ? DB_RETRY : DB_FAILED;
     }
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    set_err(d, state ? state : "query", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
-    PQclear(r);
-    if (PQstatus(c) != CONNECTION_OK) {
-        /* Lost mid-statement: drop it so the next call reconnects. */
-        PQfinish(d->conn);
-        d->conn = NULL;
-        return DB_UNAVAILABLE;
-    }
-    /* Class 08 (connection), 57P (shutdown, e.g. admin restart), 53 (resources). */
-    if (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
-                  strncmp(state, "53", 2) == 0))
-        return DB_UNAVAILABLE;
-    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
-        return DB_RETRY;
-    return DB_FAILED;
 }
 
 db_status db_begin(db *d) { return db_exec(d, NULL, "BEGIN", 0, NULL); }

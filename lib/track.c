@@ -577,7 +577,10 @@ void track_handle(void *ctx, const http_request *req, http_response *resp)
     if (track_payload_parse(req->body, req->body_len, (int)cfg->max_updates, 10000, &p, err,
                             sizeof err) < 0) {
         log_warn("msg=\"callback refused: bad payload\" error=\"%s\"", err);
-        http_error(resp, 400, "bad_payload", "%s", err);
+        if (strcmp(err, TWEET_ERR_NOMEM) == 0)
+            http_error(resp, 503, "unavailable", "server out of memory, retry later");
+        else
+            http_error(resp, 400, "bad_payload", "%s", err);
         goto out;
     }
     log_info("msg=\"lot update\" lot=%s update=%d tweets=%zu retried=%s", p.lot_id, p.update_number,

@@ -7,7 +7,6 @@
 #include "tweet.h"
 
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,7 +129,9 @@ bool tweet_id_valid(const char *s)
         if (++n > 19)
             return false;
     }
-    return n >= 1 && s[n] == '\0';
+    /* A snowflake never starts with 0: "0123" and "123" must not become two
+     * different stored ids of one tweet. */
+    return n >= 1 && s[n] == '\0' && (s[0] != '0' || n == 1);
 }
 
 /* ---- time ------------------------------------------------------------- */

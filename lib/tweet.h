@@ -80,7 +80,7 @@ int tweet_metrics_parse(const json_t *obj, tweet_metrics *out, const char **why)
  * (also "+00:00" offsets). Locale-independent. Returns 0 or -1. */
 int tweet_parse_time(const char *s, time_t *out);
 
-/* 1..19 ASCII digits, no sign, fits an unsigned 64-bit snowflake. */
+/* 1..19 ASCII digits, no sign, no leading zero, fits an unsigned 64-bit snowflake. */
 bool tweet_id_valid(const char *s);
 
 #endif

@@ -148,6 +148,12 @@ void webhook_handle(void *ctx, const http_request *req, http_response *resp)
         http_error(resp, 401, "unauthorized", "missing or invalid X-API-Key");
         goto out;
     }
+    if (perr && strcmp(err, TWEET_ERR_NOMEM) == 0) {
+        log_error("msg=\"out of memory while parsing a delivery\"");
+        http_error(resp, 503, "unavailable", "server out of memory, retry later");
+        resp->retry_after_s = 5;
+        goto out;
+    }
     if (perr) {
         log_warn("msg=\"webhook refused: bad payload\" error=\"%s\"", err);
         http_error(resp, 400, "bad_payload", "%s", err);

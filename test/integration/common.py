@@ -5,9 +5,9 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-from harness import Stack, wait_for  # noqa: E402,F401
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "local-stack"))
+import stack as harness  # noqa: E402
+from stack import Stack, wait_for  # noqa: E402,F401
 
 
 def make_tweets(stack, specs):

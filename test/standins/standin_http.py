@@ -64,6 +64,9 @@ class StandinHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method):
         self._t0 = time.monotonic()
         self._logged = False
+        # One handler object serves every request of a keep-alive connection:
+        # the body cached by read_body belongs to this request only.
+        self._body = None
         # http.server collapses a leading "//" in self.path; route on the raw
         # request-target so that a base URL with a trailing "/" is visible (404).
         parts = (self.requestline or "").split(" ")

@@ -193,6 +193,8 @@ static void test_id_valid(void **state)
     assert_false(tweet_id_valid("1.5"));
     assert_false(tweet_id_valid("1e18"));
     assert_false(tweet_id_valid("\xd9\xa1")); /* ARABIC-INDIC DIGIT ONE */
+    assert_false(tweet_id_valid("0123"));   /* leading zero: would alias "123" */
+    assert_true(tweet_id_valid("0"));
 }
 
 /* ---- tweet_parse: the good path --------------------------------------- */

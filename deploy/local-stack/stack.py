@@ -1,4 +1,4 @@
-"""Boot a real, throwaway stack for one test module.
+"""Boot a real, throwaway stack: the local stack and the integration tests.
 
 PostgreSQL, Redis and nginx are real servers, each on its own port in a
 temporary folder; the QStash and twitterapi.io stand-ins are the project's
@@ -23,7 +23,7 @@ import urllib.request
 import psycopg2
 import psycopg2.extras
 
-SOURCE_DIR = os.environ.get("ET_SOURCE_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SOURCE_DIR = os.environ.get("ET_SOURCE_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: E501
 BUILD_DIR = os.environ.get("ET_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
 sys.path.insert(0, os.path.join(SOURCE_DIR, "test", "standins"))
 

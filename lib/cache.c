@@ -2,13 +2,14 @@
 #include "cache.h"
 
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define RETRY_AFTER_FAILURE_S 5
+#define RETRY_AFTER_FAILURE_S 2
 
 struct cache {
     char host[256];
@@ -96,49 +97,64 @@ void cache_free(cache *c)
 
 const char *cache_error(const cache *c) { return c->err; }
 
-/* Run one command; NULL means the connection is gone (already dropped). */
-static redisReply *command(cache *c, const char *fmt, ...)
+/* A connected context, or NULL (back-off running or connect failed). */
+static redisContext *connected(cache *c)
 {
-    if (!c->ctx) {
-        if (time(NULL) < c->down_until)
-            return NULL;
-        /* The connect timeout covers the connect only: set the command
-         * timeout too (hiredis 0.14). */
-        c->ctx = redisConnectWithTimeout(c->host, c->port, c->timeout);
-        if (!c->ctx || c->ctx->err) {
-            drop(c, c->ctx ? c->ctx->errstr : "out of memory");
-            return NULL;
-        }
-        redisSetTimeout(c->ctx, c->timeout);
-        redisReply *r;
-        if (c->password[0]) {
-            r = redisCommand(c->ctx, "AUTH %s", c->password);
-            if (!r || r->type == REDIS_REPLY_ERROR) {
-                freeReplyObject(r);
-                drop(c, "AUTH failed");
-                return NULL;
-            }
-            freeReplyObject(r);
-        }
-        if (c->dbnum) {
-            r = redisCommand(c->ctx, "SELECT %d", c->dbnum);
-            if (!r || r->type == REDIS_REPLY_ERROR) {
-                freeReplyObject(r);
-                drop(c, "SELECT failed");
-                return NULL;
-            }
-            freeReplyObject(r);
-        }
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c->ctx, fmt, ap);
-    va_end(ap);
-    if (!r) {
-        drop(c, c->ctx->errstr[0] ? c->ctx->errstr : "no reply");
+    if (c->ctx)
+        return c->ctx;
+    if (time(NULL) < c->down_until)
+        return NULL;
+    /* The connect timeout covers the connect only: set the command timeout
+     * too (hiredis 0.14). */
+    c->ctx = redisConnectWithTimeout(c->host, c->port, c->timeout);
+    if (!c->ctx || c->ctx->err) {
+        drop(c, c->ctx ? c->ctx->errstr : "out of memory");
         return NULL;
     }
-    return r;
+    redisSetTimeout(c->ctx, c->timeout);
+    redisReply *r;
+    if (c->password[0]) {
+        r = redisCommand(c->ctx, "AUTH %s", c->password);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        freeReplyObject(r);
+        if (!ok) {
+            drop(c, "AUTH failed");
+            return NULL;
+        }
+    }
+    if (c->dbnum) {
+        r = redisCommand(c->ctx, "SELECT %d", c->dbnum);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        freeReplyObject(r);
+        if (!ok) {
+            drop(c, "SELECT failed");
+            return NULL;
+        }
+    }
+    return c->ctx;
+}
+
+/* Run one command; NULL means it failed and the connection was dropped. A
+ * connection that died while idle (Redis restarted) gets one immediate
+ * reconnect, so a restart costs no request its cache. */
+static redisReply *command(cache *c, const char *fmt, ...)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool reused = c->ctx != NULL;
+        if (!connected(c))
+            return NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = redisvCommand(c->ctx, fmt, ap);
+        va_end(ap);
+        if (r)
+            return r;
+        drop(c, c->ctx->errstr[0] ? c->ctx->errstr : "no reply");
+        if (!reused)
+            return NULL;
+        c->down_until = 0;   /* retry the connect now */
+    }
+    return NULL;
 }
 
 int cache_get(cache *c, const char *key, char *out, size_t outlen)

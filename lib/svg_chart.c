@@ -239,7 +239,7 @@ static void put_curves(sbuf *out, const frame *f, const char *attr, const svg_ch
             any = true;
         }
         sbuf_puts(out, "\"><title>");
-        svg_chart_escape(out, s->label ? s->label : s->id);
+        svg_chart_escape(out, s->title ? s->title : s->label ? s->label : s->id);
         sbuf_puts(out, "</title></polyline>\n");
         /* Markers: a one-point series is visible, and each observation shows. */
         sbuf_printf(out, "<g class=\"markers\" fill=\"%s\" stroke=\"none\">", color);

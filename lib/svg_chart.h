@@ -16,6 +16,7 @@ typedef struct {
 typedef struct {
     const char *id;                  /* data-series attribute value (may be NULL) */
     const char *label;               /* legend text (may be NULL: id is used) */
+    const char *title;               /* tooltip of the curve (may be NULL: the label) */
     const svg_chart_point *points;   /* in drawing order */
     size_t n;
 } svg_chart_series;

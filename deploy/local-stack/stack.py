@@ -70,13 +70,19 @@ class Stack:
     """One throwaway deployment. Use as a context manager or call start/stop."""
 
     def __init__(self, name="test", env=None, qstash_args=(), upstream_args=(), threads=4,
-                 start_apps=True):
+                 start_apps=True, start_nginx=True, pg_conf="", nginx_extra=""):
+        """pg_conf: extra postgresql.conf lines. nginx_extra: extra directives
+        for the nginx server block (a string, or a function of the Stack
+        returning one, called once its folder and ports are known)."""
         self.name = name
+        self.pg_conf = pg_conf
+        self.nginx_extra = nginx_extra
         self.extra_env = dict(env or {})
         self.qstash_args = list(qstash_args)
         self.upstream_args = list(upstream_args)
         self.threads = threads
         self.start_apps = start_apps
+        self.with_nginx = start_nginx   # False: the caller serves http_port itself
         self.procs = {}
         self.dir = None
         self.failed = False
@@ -118,7 +124,8 @@ class Stack:
         if self.start_apps:
             self.start_app("webhook")
             self.start_app("track-lot")
-        self.start_nginx()
+        if self.with_nginx:
+            self.start_nginx()
 
     def stop(self):
         for name in list(self.procs):
@@ -203,6 +210,8 @@ class Stack:
             f.write("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\n"
                     "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
                     "max_connections = 200\n" % self.pg_port)
+            if self.pg_conf:
+                f.write(self.pg_conf.rstrip("\n") + "\n")
         with open(os.path.join(self.pg_data, "pg_hba.conf"), "w") as f:
             f.write("host all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 md5\n")
 
@@ -361,6 +370,7 @@ class Stack:
     def start_nginx(self):
         conf = os.path.join(self.dir, "nginx.conf")
         user = "user root;\n" if os.geteuid() == 0 else ""
+        extra = self.nginx_extra(self) if callable(self.nginx_extra) else self.nginx_extra
         with open(conf, "w") as f:
             f.write("""%(user)sworker_processes 1;
 error_log %(dir)s/nginx-error.log warn;
@@ -387,10 +397,11 @@ http {
       fastcgi_read_timeout 120s;
       fastcgi_pass unix:%(dir)s/track-lot.sock;
     }
+%(extra)s
   }
 }
 """ % {"user": user, "dir": self.dir, "port": self.http_port, "webhook": WEBHOOK_PATH,
-       "track": TRACK_PATH})
+       "track": TRACK_PATH, "extra": extra or ""})
         self._spawn("nginx", ["nginx", "-c", conf, "-p", self.dir])
         wait_for(lambda: self._port_open(self.http_port), what="nginx")
 

@@ -72,3 +72,54 @@ class StackTest(unittest.TestCase):
 
 def main():
     unittest.main(verbosity=2)
+
+
+# ---------- QStash-style signed callbacks, made by the test itself ----------
+import base64  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
+
+
+def b64url(data, pad=False):
+    s = base64.urlsafe_b64encode(data).decode()
+    return s if pad else s.rstrip("=")
+
+
+def sign(body, url, key=harness.CURRENT_KEY, alg="HS256", iss="Upstash", exp_in=300, nbf=0,
+         now=None, body_claim=None):
+    """An Upstash-Signature JWT for body (bytes) delivered to url."""
+    now = int(time.time()) if now is None else now
+    header = {"alg": alg, "typ": "JWT"}
+    claims = {"iss": iss, "sub": url, "exp": now + exp_in, "nbf": nbf, "iat": now,
+              "jti": "jwt_%s" % os.urandom(8).hex(),
+              "body": body_claim if body_claim is not None else b64url(hashlib.sha256(body).digest(), pad=True)}
+    signing_input = "%s.%s" % (b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()))
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}.get(alg)
+    sig = b64url(hmac.new(key.encode(), signing_input.encode(), digest).digest()) if digest else ""
+    return signing_input + "." + sig
+
+
+def callback(stack, lot, token=None, raw=None, headers=None):
+    """POST a lot message to track-lot as QStash would. Returns (status, json, headers)."""
+    body = raw if raw is not None else json.dumps(lot).encode()
+    h = {"Content-Type": "application/json", "User-Agent": "Upstash-QStash", "Upstash-Retried": "0"}
+    if token is not False:
+        h["Upstash-Signature"] = token or sign(body, stack.track_url)
+    h.update(headers or {})
+    return stack.http("POST", stack.track_url, body, h)
+
+
+def ingest(stack, rule, specs):
+    """Deliver tweets through the webhook; return (lot message dict, {tweet_id: db id})."""
+    status, answer, _ = stack.post_webhook(delivery(rule, make_tweets(stack, specs)))
+    assert status == 200 and answer["lotId"], answer
+    body = stack.scalar("SELECT body FROM engagement_outbox WHERE lot_id = %s AND update_number = 1",
+                        (answer["lotId"],))
+    ids = {r["tweet_id"]: r["id"] for r in stack.sql(
+        "SELECT t.tweet_id, t.id::text FROM twitter_tweets t JOIN twitter_engagement_tracking tr"
+        " ON tr.tweet_db_id = t.id WHERE tr.lot_id = %s", (answer["lotId"],))}
+    return json.loads(body), ids
+
+
+def upstream_stats(stack):
+    return stack.upstream("GET", "/_standin/stats")

@@ -396,15 +396,16 @@ static void print_table(const json_t *m)
             if (strlen(cell) > w[c])
                 w[c] = strlen(cell);
         }
+    /* Columns padded to their widest cell, the last one not padded. */
     printf("\n  %s\n   ", json_string_value(json_object_get(m, "title")));
     for (size_t c = 0; c < nc; c++)
-        printf(" %-*s", (int)w[c], json_string_value(json_array_get(cols, c)));
+        printf(" %-*s", c + 1 < nc ? (int)w[c] : 0, json_string_value(json_array_get(cols, c)));
     printf("\n");
     for (size_t i = 0; i < json_array_size(rows); i++) {
         printf("   ");
         for (size_t c = 0; c < nc; c++) {
             cell_text(json_array_get(json_array_get(rows, i), c), cell, sizeof cell);
-            printf(" %-*s", (int)w[c], cell);
+            printf(" %-*s", c + 1 < nc ? (int)w[c] : 0, cell);
         }
         printf("\n");
     }
@@ -464,7 +465,7 @@ static void print_text(const report *rp, const char *zone_name)
     json_object_foreach((json_t *)hist, key, v) {
         long long n = (long long)json_integer_value(v);
         int bar = tweets ? (int)(40.0 * (double)n / (double)tweets + 0.5) : 0;
-        printf("    %3s snapshots %8lld  %5.1f %%  ", key, n, pct(n, tweets));
+        printf("    %3s snapshots %8lld  %5.1f %%%s", key, n, pct(n, tweets), bar ? "  " : "");
         for (int b = 0; b < bar; b++)
             putchar('#');
         putchar('\n');

@@ -128,17 +128,36 @@ class Stack:
             self.start_nginx()
 
     def stop(self):
+        """Stop everything. Raises if a responder did not exit cleanly or a
+        sanitizer reported anything (ASan/UBSan/LSan builds)."""
+        bad = []
         for name in list(self.procs):
-            self._stop_proc(name)
+            rc = self._stop_proc(name)
+            if name in ("webhook", "track-lot") and rc not in (0, None):
+                bad.append("%s exited with status %s" % (name, rc))
         if getattr(self, "pg_data", None) and os.path.exists(os.path.join(self.pg_data, "postmaster.pid")):
             self._pg_ctl("stop", "-m", "immediate")
+        if self.dir and os.path.isdir(self.dir):
+            for app in ("webhook", "track-lot"):
+                path = os.path.join(self.dir, app + ".log")
+                if os.path.exists(path):
+                    with open(path, errors="replace") as fh:
+                        text = fh.read()
+                    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                        if marker in text:
+                            bad.append("%s: %s" % (app, marker))
+        if bad:
+            self.failed = True
         if self.failed or os.environ.get("ET_KEEP_LOGS"):
             self.dump_logs()
         if self.dir and not os.environ.get("ET_KEEP_LOGS"):
             shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+        if bad:
+            raise RuntimeError("; ".join(bad))
 
     def dump_logs(self):
-        if not self.dir:
+        if not self.dir or not os.path.isdir(self.dir):
             return
         for f in sorted(os.listdir(self.dir)):
             if f.endswith(".log"):

@@ -186,7 +186,7 @@ include "%(d)s/engagement-tracker.conf"
         self.check_mount("lighttpd")
 
     # ---------- spawn-fcgi: the responders on an inherited fd 0 ----------
-    @unittest.skipUnless(IS_ROOT and shutil.which("spawn-fcgi"), "needs root and spawn-fcgi")
+    @unittest.skipUnless(IS_ROOT, "spawn-fcgi changes user only when run as root")
     def test_spawn_fcgi_script(self):
         st = self.stack
         script = os.path.join(DEPLOY, "spawn-fcgi", "engagement-tracker")
@@ -262,6 +262,13 @@ include "%(d)s/engagement-tracker.conf"
                 self.assertNotIn("REQUIRED", comment, name)
         for secret in harness.SECRETS[:1] + harness.SECRETS[-1:]:
             self.assertNotIn(secret, read("env.example"))
+        # The shell (spawn-fcgi script, engagementctl) loads it as it is.
+        r = subprocess.run(["sh", "-c", 'set -a; . "$0"; set +a; env', os.path.join(DEPLOY, "env.example")],
+                           capture_output=True, text=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        loaded = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+        for name, (commented, value, _) in seen.items():
+            self.assertEqual(loaded.get(name), None if commented else value, name)
 
     def test_paths_agree_across_deploy_files(self):
         table, _ = config_settings()

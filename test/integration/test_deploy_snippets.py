@@ -26,6 +26,14 @@ def read(*parts):
         return f.read()
 
 
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def config_settings():
     """[(name, type, default or None, required_by)] from lib/config.c's table,
     plus the names it reads with getenv() outside the table."""
@@ -197,7 +205,7 @@ include "%(d)s/engagement-tracker.conf"
             f.write("FCGI_LISTEN=':1'\n")   # the script must unset it
         env = dict(os.environ, ENGAGEMENT_ENV_FILE=env_file, ENGAGEMENT_RUN_DIR=st.dir,
                    ENGAGEMENT_LOG_DIR=st.dir, ENGAGEMENT_USER="nobody", ENGAGEMENT_GROUP="nogroup",
-                   ENGAGEMENT_SOCKET_GROUP="nogroup",
+                   ENGAGEMENT_SOCKET_GROUP="nogroup", ENGAGEMENT_PROCESSES="2",
                    ENGAGEMENT_LIBEXEC=os.path.join(harness.BUILD_DIR, "cgi-bin"))
 
         def run(*args):
@@ -211,14 +219,18 @@ include "%(d)s/engagement-tracker.conf"
         self.addCleanup(run, "stop")
         r = run("start")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        pids = []
         for app in ("webhook", "track-lot"):
             s = os.stat(st.socket_path(app))
             self.assertEqual(s.st_mode & 0o777, 0o660, app)
             with open(os.path.join(st.dir, app + ".pid")) as f:
-                pid = int(f.read().split()[0])
-            with open("/proc/%d/status" % pid) as f:
-                uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)
-            self.assertEqual(int(uid), int(subprocess.check_output(["id", "-u", "nobody"])), app)
+                app_pids = [int(p) for p in f.read().split()]
+            self.assertEqual(len(app_pids), 2, app)
+            for pid in app_pids:
+                with open("/proc/%d/status" % pid) as f:
+                    uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)
+                self.assertEqual(int(uid), int(subprocess.check_output(["id", "-u", "nobody"])), app)
+            pids += app_pids
         self.assertEqual(run("status").returncode, 0)
         self.start_nginx()
         status, body, _ = st.post_webhook({"event_type": "test_webhook_url"}, key=None)
@@ -228,6 +240,8 @@ include "%(d)s/engagement-tracker.conf"
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(run("status").returncode, 3)
         self.assertFalse(os.path.exists(st.socket_path("webhook")))
+        for pid in pids:
+            self.assertFalse(alive(pid), "pid %d still running after stop" % pid)
 
     # ---------- the files agree with the code and with each other ----------
     def test_env_example_lists_every_setting(self):

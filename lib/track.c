@@ -290,7 +290,12 @@ out:
  * incident looked exactly like that): those tweets go on to the next update
  * without a snapshot and stop as not_found only if missing again (or at the
  * last update). A tweet missing while others came back is gone: not_found. */
-static void decide(const et_config *cfg, const track_payload *p, lot *l, const upstream_batch *b,
+static int by_found_id(const void *a, const void *b)
+{
+    return strcmp(((const upstream_found *)a)->id, ((const upstream_found *)b)->id);
+}
+
+static void decide(const et_config *cfg, const track_payload *p, lot *l, upstream_batch *b,
                    double threshold, double now)
 {
     const policy_params pp = config_policy_params(cfg);
@@ -299,15 +304,17 @@ static void decide(const et_config *cfg, const track_payload *p, lot *l, const u
     for (size_t i = 0; i < l->n; i++)
         due += l->t[i].kind == T_DUE;
     const bool all_missing = due > 0 && b->n_found == 0;
+    if (b->n_found)
+        qsort(b->found, b->n_found, sizeof *b->found, by_found_id);
 
     for (size_t i = 0; i < l->n; i++) {
         lot_tweet *t = &l->t[i];
         if (t->kind != T_DUE)
             continue;
-        const upstream_found *f = NULL;
-        for (size_t k = 0; k < b->n_found && !f; k++)
-            if (strcmp(b->found[k].id, t->tweet_id) == 0)
-                f = &b->found[k];
+        upstream_found key;
+        snprintf(key.id, sizeof key.id, "%s", t->tweet_id);
+        const upstream_found *f = b->n_found ? bsearch(&key, b->found, b->n_found, sizeof *b->found,
+                                                       by_found_id) : NULL;
         t->new_missing = t->missing_count;
         if (!f) {
             t->new_missing++;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """QStash (Upstash) stand-in for integration tests and the local demo stack.
 
-Speaks the wire contract of /work/shared/spec/QSTASH.md:
+Speaks the Upstash QStash wire contract (see README.md next to this file):
 
   POST /v2/publish/<destination URL as-is>   publish (delay, not-before, dedup, retries)
   POST /v2/batch                              publish many

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """twitterapi.io stand-in for integration tests and the local demo stack.
 
-Speaks the wire contract of /work/shared/spec/UPSTREAM.md:
+Speaks the twitterapi.io wire contract (see README.md next to this file):
 
   GET /twitter/tweets?tweet_ids=ID1,ID2,...   (header X-API-Key)
 

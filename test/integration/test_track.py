@@ -306,5 +306,37 @@ class Chain(StackTest):
                                    (lot["lotId"],)), 6)
 
 
+class ChainAdaptive(StackTest):
+    """The adaptive policy run by track-lot itself: a quiet tweet is observed
+    at 1 h and 6 h only (it rides along in the lot's messages in between
+    without being fetched), a fast-growing one every hour while it grows."""
+    stack_args = {"env": {"TRACKING_INTERVAL_SECONDS": "2", "TRACKING_AGE_LIMIT_SECONDS": "12",
+                          "TRACKING_POLICY": "adaptive"}}
+
+    def test_quiet_tweets_skip_to_the_last_update(self):
+        st = self.stack
+        zone, rule = st.add_zone("adaptive")
+        t0 = time.time()
+        quiet, fast = new_id(), new_id()
+        before = upstream_stats(st)
+        lot, ids = ingest(st, rule, [{"id": quiet, "created_at": int(t0), "likes": 0},
+                                     {"id": fast, "created_at": int(t0), "likes": 50}])
+        st.upstream("POST", "/_standin/timeline", {"id": fast, "points": [[t0, 50, 0, 0, 0, 1], [t0 + 1, 120, 0, 0, 0, 2],
+                                                                         [t0 + 3, 350, 0, 0, 0, 3]]})
+        wait_for(lambda: st.scalar("SELECT count(*) FROM twitter_engagement_tracking WHERE lot_id = %s AND tier = 'hot'",
+                                   (lot["lotId"],)) == 0, timeout=60, what="the lot to finish")
+        upd = {tid: [r["update_number"] for r in st.sql(
+            "SELECT update_number FROM twitter_engagement_history WHERE tweet_id = %s ORDER BY 1", (ids[tid],))]
+            for tid in (quiet, fast)}
+        self.assertEqual(upd[quiet], [1, 6])
+        self.assertEqual(upd[fast], [1, 2, 3, 6])
+        self.assertEqual([tracking(st, ids[x])["stop_reason"] for x in (quiet, fast)], ["age_limit_6h"] * 2)
+        self.assertEqual(upstream_stats(st)["tweets_returned"] - before["tweets_returned"], 6)
+        done = [r["update_number"] for r in st.sql(
+            "SELECT update_number FROM engagement_lot_updates WHERE lot_id = %s AND done_at IS NOT NULL ORDER BY 1",
+            (lot["lotId"],))]
+        self.assertEqual(done, [1, 2, 3, 6])
+
+
 if __name__ == "__main__":
     main()

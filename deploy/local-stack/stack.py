@@ -169,9 +169,11 @@ class Stack:
     def logs(self):
         """Every log line of every process so far (for secret checks)."""
         out = []
-        for f in sorted(os.listdir(self.dir)):
-            if f.endswith(".log"):
-                with open(os.path.join(self.dir, f), errors="replace") as fh:
+        paths = [os.path.join(self.dir, f) for f in sorted(os.listdir(self.dir)) if f.endswith(".log")]
+        paths.append(os.path.join(self.dir, "pg", "server.log"))
+        for path in paths:
+            if os.path.exists(path):
+                with open(path, errors="replace") as fh:
                     out.append(fh.read())
         return "\n".join(out)
 

@@ -33,7 +33,7 @@ static long long policy_delta(const policy_input *in)
     return in->obs[in->n_obs - 1].engagement - in->obs[in->n_obs - 2].engagement;
 }
 
-/* PRODUCT.md section 5, after the age limit (checked by the caller):
+/* The original decision rule, after the age limit (checked by the caller):
  * delta > 0: next slot; engagement >= threshold: next slot; else stop. */
 static policy_decision policy_default(const policy_input *in)
 {
@@ -80,7 +80,7 @@ static policy_decision policy_backoff(const policy_params *p, const policy_input
  *       which linear interpolation rebuilds from the last-slot snapshot.
  * The last slot is always taken, so no growth before it is missed. Decided
  * from the observations only. Measured on the two research cascade sets
- * (PRODUCT.md section 11, threshold max(1, P25)): #auspol 2.10 polls per
+ * (see "Measuring a policy" in the README; threshold max(1, P25)): #auspol 2.10 polls per
  * tweet, curve error 10.5 %, missed growth 6.4 % (default rule: 2.16,
  * 24.9 %, 42.6 %); Twitter15/16 3.11 polls, 2.2 %, 3.0 % (blind: 6.00,
  * 0 %, 3.0 %). With the bar at 20 % or 40 % instead of 30 % both sets still

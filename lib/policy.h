@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 typedef enum {
-    POLICY_DEFAULT = 0,  /* PRODUCT.md section 5: stop on no change below threshold */
+    POLICY_DEFAULT = 0,  /* the default decision rule: stop on no change below threshold */
     POLICY_BACKOFF,      /* slow down instead of stopping: gaps 1, 2, 4 slots while unchanged, always the last slot */
     POLICY_ADAPTIVE,     /* the measured better policy (see policy.c for its rule) */
     POLICY_BLIND,        /* every tweet at every slot (the reference) */
@@ -34,7 +34,7 @@ typedef struct {
     size_t n_obs;            /* >= 2 when called after an update */
     int slot;                /* the slot of obs[n_obs-1], 1..max_slots */
     double age_hours;        /* tweet age (now - its creation time) at that observation */
-    double threshold;        /* zone threshold (PRODUCT.md section 6) */
+    double threshold;        /* zone threshold  */
 } policy_input;
 
 typedef struct {

@@ -1,4 +1,4 @@
-/* replay.c - the offline evaluator (see replay.h and PRODUCT.md section 11).
+/* replay.c - the offline evaluator (see replay.h and the README, "Measuring a policy").
  * The loaders read a FILE* line by line with getline (cascade lines can be
  * megabytes long); replay_run is pure apart from one temporary array. */
 #include "replay.h"
@@ -22,7 +22,7 @@ static const double replay_point_sec[REPLAY_POINTS] = {
 /* Engagement values beyond this are refused (exact in a double and a long long). */
 #define REPLAY_MAX_VALUE 1e15
 
-/* Credits per returned tweet and minimum per call (UPSTREAM.md). */
+/* Credits per returned tweet and minimum per call (twitterapi.io pricing). */
 #define REPLAY_CREDITS_PER_TWEET 15
 #define REPLAY_CREDITS_MIN_CALL 15
 

@@ -1,5 +1,5 @@
 /* replay.h - the offline evaluator: replays engagement trajectories through
- * a tracking policy and measures it (PRODUCT.md section 11). Pure except for
+ * a tracking policy and measures it (the README, "Measuring a policy"). Pure except for
  * the loaders, which read a FILE*. */
 #ifndef ET_REPLAY_H
 #define ET_REPLAY_H
@@ -43,7 +43,7 @@ typedef struct {
     double polls_per_tweet;
     size_t calls;            /* polls grouped per lot and slot into calls of batch_size */
     long long credits;       /* 15 per returned tweet, minimum 15 per call */
-    double curve_error;      /* fraction, 0..; see PRODUCT.md section 11 */
+    double curve_error;      /* fraction, 0..; see the README, "Measuring a policy" */
     double missed_growth;    /* fraction 0..1 */
     double threshold;        /* the threshold used */
 } replay_result;

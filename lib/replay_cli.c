@@ -1,5 +1,5 @@
 /* replay_cli.c - `engagementctl evaluate`: replays trajectory files through
- * the tracking policies and prints the measures of PRODUCT.md section 11.
+ * the tracking policies and prints the measures of the README, "Measuring a policy".
  * Options are parsed by hand (no getopt: no global state, callable twice). */
 #include "replay.h"
 
@@ -30,7 +30,7 @@ static void replay_cli_usage(FILE *f)
           "\n"
           "Replays engagement trajectories through the tracking policies and prints,\n"
           "per file and policy: tweets, polls per tweet, upstream calls, credits,\n"
-          "curve error and missed growth (PRODUCT.md section 11).\n"
+          "curve error and missed growth (see the README, section Measuring a policy).\n"
           "\n"
           "  FILE             *.tsv: cascades (cascade_id, label, n_events, rel_times_sec)\n"
           "                   *.csv: trajectories (cascade_id,label,t0_5min,h1,...,h7)\n"

@@ -1,4 +1,4 @@
-/* track.h - the handler behind track-lot.fcgi (PRODUCT.md section 4):
+/* track.h - the handler behind track-lot.fcgi 
  * verify, claim (lot, update), load, threshold, fetch, decide, one write
  * statement, publish the next update. */
 #ifndef ET_TRACK_H

@@ -1,4 +1,4 @@
-/* webhook.h - the handler behind webhook.fcgi (PRODUCT.md section 3). */
+/* webhook.h - the handler behind webhook.fcgi. */
 #ifndef ET_WEBHOOK_H
 #define ET_WEBHOOK_H
 

@@ -1,4 +1,4 @@
-/* zone_stats.h - the zone engagement threshold (PRODUCT.md section 6):
+/* zone_stats.h - the zone engagement threshold :
  * max(floor, P25 of total_engagement of the zone's tweets created in the
  * window), computed in SQL, cached in Redis under zone:{id}:threshold.
  * Redis down or slow never fails the caller: the database answers. */

@@ -1,6 +1,6 @@
 /* ctl_report.c - report: what was stored, scheduled, fetched and stopped,
  * the API economy against blind polling, and the monitoring queries of
- * PRODUCT.md section 7. The figures are gathered into one JSON object,
+ * the operators' dashboards. The figures are gathered into one JSON object,
  * printed as is with --json or rendered as plain text.
  *
  * Every statement is a fixed text with parameters; the zone filter is
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The three monitoring queries, exactly as PRODUCT.md section 7 gives them. */
+/* The three monitoring queries, exactly as the operators' dashboards run them. */
 static const struct {
     const char *key, *title, *sql;
 } monitoring[] = {
@@ -487,7 +487,7 @@ static void print_text(const report *rp, const char *zone_name)
            get_real(j, "call_saving_pct"));
     printf("  tweets returned    %lld (what the upstream bills)\n", get_ll(j, "upstream_tweets_returned"));
 
-    printf("\nmonitoring queries (PRODUCT.md section 7, all zones)\n");
+    printf("\nmonitoring queries (as on the operators' dashboards, all zones)\n");
     const json_t *mon = json_object_get(j, "monitoring");
     for (size_t q = 0; q < sizeof monitoring / sizeof monitoring[0]; q++)
         print_table(json_object_get(mon, monitoring[q].key));

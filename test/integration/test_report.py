@@ -127,7 +127,7 @@ class Report(StackTest):
         self.assertEqual(rep["upstream_calls"], rep["lot_updates_done"])   # one call per update here
         self.assertEqual(rep["blind_upstream_calls"], 2 * 6)
         self.assertEqual(rep["lot_updates_in_progress"], 0)
-        # The monitoring queries of PRODUCT.md section 7, as tables.
+        # The monitoring queries of the operators' dashboards, as tables.
         mon = rep["monitoring"]
         self.assertEqual(mon["snapshots_per_hour"]["columns"], ["hour", "snapshots"])
         self.assertEqual(sum(r[1] for r in mon["snapshots_per_hour"]["rows"]), history)

@@ -270,7 +270,7 @@ class Track(StackTest):
 
 
 class Chain(StackTest):
-    """The worked example of PRODUCT.md section 5, driven end to end by the
+    """The worked example of the decision rule (README, "Tracking policies"), driven end to end by the
     QStash stand-in with a compressed clock (1 interval = 2 s)."""
     stack_args = {"env": {"TRACKING_INTERVAL_SECONDS": "2", "TRACKING_AGE_LIMIT_SECONDS": "12"}}
 

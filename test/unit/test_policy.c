@@ -126,7 +126,7 @@ static void test_default_order(void **state)
     assert_false(d.keep);
 }
 
-/* PRODUCT.md section 5: lot received at 10:00 with A 0, B 5, C 0, D 50,
+/* the default decision rule: lot received at 10:00 with A 0, B 5, C 0, D 50,
  * threshold 1; tweets created at 10:00, so 6 h old at 16:00 (slot 6). */
 static void test_default_worked_example(void **state)
 {

@@ -365,7 +365,7 @@ static void test_measures_short_schedule(void **state)
     trajectory_set_free(&s);
 }
 
-/* PRODUCT.md section 5: A 0, B 5, C 0, D 50 at 5 min, threshold 1:
+/* the default decision rule: A 0, B 5, C 0, D 50 at 5 min, threshold 1:
  * A 1 poll, B, C, D 6 each: 19 polls instead of 24. */
 static void test_worked_example_replay(void **state)
 {

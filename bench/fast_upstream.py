@@ -13,6 +13,7 @@ bench/run subtracts from a lot's time to get our own.
 """
 import argparse
 import json
+import socket
 import sys
 import threading
 import time
@@ -38,12 +39,17 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _send(self, status, body):
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        # Head and body in one write: written apart, Nagle's algorithm and the
+        # client's delayed ACK held the body back 40 ms, a wait our server-side
+        # timer did not see.
+        head = ("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                % (status, "OK" if status == 200 else "Error", len(body))).encode()
+        self.wfile.write(head + body)
         self.wfile.flush()
 
     def do_GET(self):

@@ -18,6 +18,7 @@ int main(int argc, char **argv)
         .thread_init = track_thread_init,
         .thread_free = track_thread_free,
         .handle = track_handle,
+        .after = track_after,
         .max_body = max_body,
     };
     return fcgi_app_main(&app, argc, argv);

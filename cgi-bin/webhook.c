@@ -13,6 +13,7 @@ int main(int argc, char **argv)
         .thread_init = webhook_thread_init,
         .thread_free = webhook_thread_free,
         .handle = webhook_handle,
+        .after = webhook_after,
         .max_body = max_body,
     };
     return fcgi_app_main(&app, argc, argv);

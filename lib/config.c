@@ -3,6 +3,7 @@
 #include "qstash.h"
 
 #include <errno.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ static const setting settings[] = {
     { "REDIS_TIMEOUT_MS", T_LONG, OFF(redis_timeout_ms), "100", 0, 1, 60000 },
     { "LOT_CLAIM_SECONDS", T_LONG, OFF(lot_claim_s), "120", 0, 1, 86400 },
     { "OUTBOX_RETRY_SECONDS", T_LONG, OFF(outbox_retry_s), "30", 0, 1, 86400 },
+    { "OUTBOX_REDRIVE_SECONDS", T_LONG, OFF(outbox_redrive_s), "3600", 0, 1, 30 * 86400 },
     { "LOG_LEVEL", T_STR, OFF(log_level_name), "info", 0, 0, 0 },
     { "FCGI_THREADS", T_LONG, OFF(threads), "4", 0, 1, 256 },
     { "FCGI_LISTEN", T_STR, OFF(listen), "", 0, 0, 0 },
@@ -95,6 +97,40 @@ static char *strip_trailing_slash(char *s)
     while (n > 0 && s[n - 1] == '/')
         s[--n] = '\0';
     return s;
+}
+
+/* The passwords inside DATABASE_URL and REDIS_URL are secrets on their own:
+ * libpq and hiredis errors may quote them without the rest of the URL.
+ * An unparseable DATABASE_URL is refused here, with a message that does not
+ * repeat libpq's (it quotes the offending text). */
+static int secret_parts(et_config *c, char *err, size_t errlen)
+{
+    if (c->database_url[0]) {
+        char *perr = NULL;
+        PQconninfoOption *opts = PQconninfoParse(c->database_url, &perr);
+        if (!opts) {
+            PQfreemem(perr);
+            snprintf(err, errlen, "DATABASE_URL: not a valid libpq connection string or URI "
+                                  "(percent-encode special characters in a URI)");
+            return -1;
+        }
+        for (PQconninfoOption *o = opts; o->keyword; o++)
+            if (o->val && strcmp(o->keyword, "password") == 0)
+                log_add_secret(o->val);
+        PQconninfoFree(opts);
+    }
+    const char *r = c->redis_url, *at = strrchr(r, '@');
+    if (at && strncmp(r, "redis://", 8) == 0) {
+        const char *colon = memchr(r + 8, ':', (size_t)(at - (r + 8)));
+        char pw[256];
+        size_t n = colon ? (size_t)(at - colon - 1) : 0;
+        if (colon && n < sizeof pw) {
+            memcpy(pw, colon + 1, n);
+            pw[n] = '\0';
+            log_add_secret(pw);
+        }
+    }
+    return 0;
 }
 
 int config_load(et_config *c, unsigned program, char *err, size_t errlen)
@@ -154,6 +190,8 @@ int config_load(et_config *c, unsigned program, char *err, size_t errlen)
     }
 
     /* Derived values and cross-checks. */
+    if (secret_parts(c, err, errlen) < 0)
+        return -1;
     if (policy_parse(c->policy_name, &c->policy) < 0) {
         snprintf(err, errlen, "TRACKING_POLICY: unknown policy '%s' (default, backoff, adaptive, blind)",
                  c->policy_name);

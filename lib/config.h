@@ -28,7 +28,7 @@ typedef struct {
     /* limits and timeouts */
     long max_body_bytes, max_tweets, upstream_batch, upstream_timeout_ms;
     long qstash_timeout_ms, qstash_retries, signature_tolerance_s, redis_timeout_ms;
-    long lot_claim_s, outbox_retry_s;
+    long lot_claim_s, outbox_retry_s, outbox_redrive_s;
     bool signature_check_subject;
     /* process */
     char *log_level_name;

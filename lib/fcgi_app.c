@@ -128,6 +128,8 @@ static void *worker_main(void *arg)
             break;   /* the socket was shut down: we are stopping */
         serve_one(w, &rq);
         FCGX_Finish_r(&rq);
+        if (w->app->after)
+            w->app->after(w->state);
     }
     FCGX_Free(&rq, 1);
     return NULL;

@@ -16,6 +16,9 @@ typedef struct {
     void (*thread_free)(void *state);
     /* Answer one request; body already read and within max_body. */
     void (*handle)(void *state, const http_request *req, http_response *resp);
+    /* Optional: runs after the answer was sent and the request finished
+     * (publishing to QStash happens here, off the caller's latency). */
+    void (*after)(void *state);
     /* Body limit in bytes (larger: 413 before anything is buffered). */
     long (*max_body)(const et_config *cfg);
 } fcgi_app;

@@ -9,7 +9,8 @@
  * the whole is atomic. Rows are inserted in id order so that concurrent
  * deliveries of the same tweets lock in the same order; the unique index on
  * (tweet_id, zone_id) makes the second of two concurrent inserts wait and
- * then skip (ON CONFLICT DO NOTHING). */
+ * then skip (ON CONFLICT DO NOTHING). The author's tweet count is kept by a
+ * trigger on the rows really inserted (schema/003). */
 static const char INGEST_SQL[] =
     "WITH prof AS ("
     " INSERT INTO twitter_profiles AS p (twitter_user_id, username, name, description, location,"
@@ -17,9 +18,7 @@ static const char INGEST_SQL[] =
     "  followers_count, following_count, tweets_count, media_count, favourites_count,"
     "  twitter_created_at, is_automated, automated_by, can_dm, possibly_sensitive, raw_data,"
     "  total_tweets_collected)"
-    " SELECT u.*, (SELECT count(*) FROM unnest($28::text[], $29::text[]) AS s(tid, uid)"
-    "   WHERE s.uid = u.uid AND NOT EXISTS (SELECT 1 FROM twitter_tweets t"
-    "     WHERE t.tweet_id = s.tid AND t.zone_id = $1::uuid))"
+    " SELECT u.*, 0"
     " FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
     "  $13::text[], $14::bool[], $15::bool[], $16::text[], $17::bigint[], $18::bigint[],"
     "  $19::bigint[], $20::bigint[], $21::bigint[], $22::timestamptz[], $23::bool[], $24::text[],"
@@ -40,7 +39,6 @@ static const char INGEST_SQL[] =
     "  is_automated = EXCLUDED.is_automated, automated_by = EXCLUDED.automated_by,"
     "  can_dm = EXCLUDED.can_dm, possibly_sensitive = EXCLUDED.possibly_sensitive,"
     "  raw_data = EXCLUDED.raw_data,"
-    "  total_tweets_collected = p.total_tweets_collected + EXCLUDED.total_tweets_collected,"
     "  last_seen_at = now(), updated_at = now()"
     " RETURNING id, twitter_user_id"
     "), src AS ("

@@ -40,17 +40,28 @@ void log_add_secret(const char *secret)
 
 void log_set_app(const char *name) { app_name = name; }
 
-/* Replace every registered secret in line (in place) with "***". */
-static void mask_secrets(char *line)
+/* Copy in to out (outlen bytes, NUL-terminated) with every registered
+ * secret replaced by "***". One forward pass: a secret of any length, even
+ * one made of '*', neither loops nor overflows. */
+static void mask_secrets(const char *in, char *out, size_t outlen)
 {
-    for (int i = 0; i < n_secrets; i++) {
-        size_t len = strlen(secrets[i]);
-        char *hit;
-        while ((hit = strstr(line, secrets[i])) != NULL) {
-            memcpy(hit, "***", 3);
-            memmove(hit + 3, hit + len, strlen(hit + len) + 1);
+    size_t o = 0;
+    while (*in && o + 1 < outlen) {
+        size_t hit = 0;
+        for (int i = 0; i < n_secrets && !hit; i++) {
+            size_t len = strlen(secrets[i]);
+            if (strncmp(in, secrets[i], len) == 0)
+                hit = len;
+        }
+        if (hit) {
+            for (const char *m = "***"; *m && o + 1 < outlen; m++)
+                out[o++] = *m;
+            in += hit;
+        } else {
+            out[o++] = *in++;
         }
     }
+    out[o] = '\0';
 }
 
 void log_write(log_level lvl, const char *fmt, ...)
@@ -76,11 +87,11 @@ void log_write(log_level lvl, const char *fmt, ...)
     for (char *p = line; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
-    mask_secrets(line);
-    size_t len = strlen(line);
-    line[len < sizeof line - 1 ? len : sizeof line - 2] = '\n';
-    line[len < sizeof line - 1 ? len + 1 : sizeof line - 1] = '\0';
+    char masked[sizeof line + 1];
+    mask_secrets(line, masked, sizeof masked - 1);
+    size_t len = strlen(masked);
+    masked[len] = '\n';
     /* A single write(2) keeps lines from concurrent threads whole. */
-    ssize_t w = write(STDERR_FILENO, line, strlen(line));
+    ssize_t w = write(STDERR_FILENO, masked, len + 1);
     (void)w;
 }

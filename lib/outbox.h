@@ -16,6 +16,8 @@ typedef struct {
     const char *destination;   /* APP_URL + TRACK_LOT_PATH */
     int qstash_retries;        /* Upstash-Retries */
     long retry_s;              /* a failed or claimed row waits this long before a retry */
+    long redrive_s;            /* a sent message whose update never ran is sent again after this */
+    time_t *breaker;           /* caller's: no publish before *breaker after a failure; NULL = always try */
 } outbox_opts;
 
 typedef struct {
@@ -27,15 +29,34 @@ typedef struct {
     long delay_s;              /* seconds until not_before (>= 0) */
 } outbox_row;
 
-outbox_opts outbox_opts_from_config(const et_config *cfg);
+/* Options from the settings; breaker may be NULL (operator commands). */
+outbox_opts outbox_opts_from_config(const et_config *cfg, time_t *breaker);
+
+/* A row the caller's statement just wrote, to publish once it committed. */
+typedef struct {
+    char id[24];               /* "" = nothing to publish */
+    char lot_id[136];
+    int update_number;
+    char dedup_id[160];
+    char *body;                /* owned */
+    long delay_s;
+} outbox_pending;
+
+/* Publish p when set (see outbox_publish), then clear it. */
+void outbox_publish_pending(db *d, qstash_client *q, const outbox_opts *o, outbox_pending *p);
+void outbox_pending_clear(outbox_pending *p);
 
 /* Publish one row the caller holds (just committed) and record the outcome.
  * Returns 0 when QStash accepted it, -1 otherwise (the row stays pending). */
 int outbox_publish(db *d, qstash_client *q, const outbox_opts *o, const outbox_row *row);
 
-/* Claim up to limit pending rows nobody is publishing (FOR UPDATE SKIP
- * LOCKED, a lease of retry_s) and publish them. Counts go to *sent and
- * *failed. Returns the database status of the claim. */
+/* First put back in the queue the sent messages whose update has not run
+ * redrive_s after it was due (QStash gave up retrying, or lost it): they are
+ * published again under a new deduplication id, and the update's claim
+ * makes a late original harmless. Then claim up to limit pending rows
+ * nobody is publishing (FOR UPDATE SKIP LOCKED, a lease of retry_s) and
+ * publish them. Counts go to *sent and *failed. Returns the database
+ * status of the claim. */
 db_status outbox_flush(db *d, qstash_client *q, const outbox_opts *o, int limit, int *sent, int *failed)
     __attribute__((warn_unused_result));
 

@@ -6,6 +6,7 @@
 #include "payload.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,71 @@ static int set_err(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
+}
+
+static int hex4(const char *p, const char *end, unsigned *out)
+{
+    unsigned v = 0;
+    if (end - p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Real tweet texts arrive cut in the middle of an emoji ("\ud83d" alone),
+ * and "\u0000" is valid JSON that PostgreSQL text and jsonb refuse. Either
+ * would sink the whole delivery, so both become U+FFFD, in a copy, escape
+ * for escape (same length). Returns NULL when nothing needed replacing (or
+ * on OOM: then jansson sees the original and answers as it would). A
+ * backslash only occurs inside strings in valid JSON, so no string state is
+ * tracked; invalid JSON is left for jansson to refuse. */
+static char *replace_bad_escapes(const char *body, size_t len)
+{
+    const char *end = body + len;
+    char *copy = NULL;
+    for (const char *p = body; p < end; p++) {
+        if (*p != '\\' || p + 1 >= end)
+            continue;
+        if (p[1] != 'u') {
+            p++;                         /* skip the escaped character */
+            continue;
+        }
+        unsigned v, lo;
+        if (hex4(p + 2, end, &v) < 0)
+            continue;
+        size_t n = 6;                    /* bytes of this escape to keep or replace */
+        bool bad = v == 0 || (v >= 0xDC00 && v <= 0xDFFF);
+        if (v >= 0xD800 && v <= 0xDBFF) {
+            if (end - p >= 12 && p[6] == '\\' && p[7] == 'u' && hex4(p + 8, end, &lo) == 0 &&
+                lo >= 0xDC00 && lo <= 0xDFFF)
+                n = 12;                  /* a proper pair */
+            else
+                bad = true;
+        }
+        if (bad) {
+            if (!copy) {
+                if (!(copy = malloc(len + 1)))
+                    return NULL;
+                memcpy(copy, body, len);
+                copy[len] = '\0';
+            }
+            memcpy(copy + (p - body), "\\ufffd", 6);
+        }
+        p += n - 1;
+    }
+    return copy;
 }
 
 /* jansson's own message carries the position in the text; keep it, the
@@ -106,7 +172,10 @@ int webhook_payload_parse(const char *body, size_t len, size_t max_tweets,
 
     /* Duplicate keys are tolerated (last wins): the upstream is not ours to
      * fix, and refusing would lose a whole delivery over a detail. */
-    if (!(p.root = load_object(body, len, 0, err, errlen)))
+    char *clean = replace_bad_escapes(body, len);
+    p.root = load_object(clean ? clean : body, len, 0, err, errlen);
+    free(clean);
+    if (!p.root)
         return -1;
 
     v = json_object_get(p.root, "event_type");

@@ -72,6 +72,7 @@ void track_thread_free(void *ctx)
     track_ctx *c = ctx;
     if (!c)
         return;
+    outbox_pending_clear(&c->pending);
     db_free(c->db);
     qstash_client_free(c->qstash);
     upstream_client_free(c->upstream);
@@ -249,10 +250,13 @@ static db_status load(track_ctx *c, const track_payload *p, lot *l)
 
     /* Observations: the webhook's value at collection, then each snapshot,
      * in tracking intervals since collection (the policy's time unit). */
+    /* A tweet has at most one snapshot per update number: room for those,
+     * the webhook's value and the observation about to be made. */
     int nh = PQntuples(l->history);
+    const size_t cap = (size_t)c->cfg->max_updates + 2;
     for (size_t i = 0; i < l->n; i++) {
         lot_tweet *t = &l->t[i];
-        if (!(t->obs = malloc(((size_t)nh + 2) * sizeof *t->obs)))
+        if (!(t->obs = malloc(cap * sizeof *t->obs)))
             goto out;
         t->obs[0].hours = 0;
         t->obs[0].engagement = t->initial_engagement;
@@ -260,7 +264,7 @@ static db_status load(track_ctx *c, const track_payload *p, lot *l)
     }
     for (int h = 0; h < nh; h++) {
         lot_tweet *t = find_tweet(l, PQgetvalue(l->history, h, 0));
-        if (!t)
+        if (!t || t->n_obs + 1 >= cap)   /* snapshots beyond a since-lowered TRACKING_MAX_UPDATES */
             continue;
         double at = strtod(PQgetvalue(l->history, h, 1), NULL);
         t->obs[t->n_obs].hours = (at - t->collected_at) / interval;
@@ -363,6 +367,9 @@ static const char WRITE_SQL[] =
     " UPDATE engagement_lot_updates SET done_at = now(), summary = $4::jsonb"
     " WHERE lot_id = $1 AND update_number = $2::int AND claim_token = $3 AND done_at IS NULL"
     " RETURNING 1"
+    "), settled AS ("
+    " UPDATE engagement_outbox SET done_at = now()"
+    " WHERE lot_id = $1 AND update_number = $2::int AND done_at IS NULL AND EXISTS (SELECT 1 FROM claim)"
     "), m AS ("
     " SELECT * FROM unnest($5::uuid[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[],"
     "  $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],"
@@ -671,20 +678,20 @@ void track_handle(void *ctx, const http_request *req, http_response *resp)
              p.lot_id, p.update_number, s.processed, s.continued, s.stopped, s.missing, s.carried,
              batch.calls);
     if (next_id[0]) {
-        char dedup[200];
-        snprintf(dedup, sizeof dedup, "%s:%d", p.lot_id, s.next_update);
-        outbox_opts oo = outbox_opts_from_config(cfg);
-        outbox_row row = { .id = next_id, .lot_id = p.lot_id, .update_number = s.next_update,
-                           .dedup_id = dedup, .body = next_body,
-                           .delay_s = (long)(s.next_update - p.update_number) * cfg->interval_s };
+        outbox_pending *pd = &c->pending;
+        outbox_pending_clear(pd);
+        snprintf(pd->id, sizeof pd->id, "%s", next_id);
+        snprintf(pd->lot_id, sizeof pd->lot_id, "%s", p.lot_id);
+        snprintf(pd->dedup_id, sizeof pd->dedup_id, "%s:%d", p.lot_id, s.next_update);
+        pd->update_number = s.next_update;
+        pd->delay_s = (long)(s.next_update - p.update_number) * cfg->interval_s;
+        pd->body = next_body;           /* taken over */
+        next_body = NULL;
         log_info("msg=\"scheduling next update\" lot=%s update=%d tweets=%zu", p.lot_id, s.next_update,
                  json_array_size(s.survivors));
-        (void)outbox_publish(c->db, c->qstash, &oo, &row);
     }
     http_json(resp, 200, summary);
     summary = NULL;
-    outbox_opts oo = outbox_opts_from_config(cfg);
-    outbox_flush_due(c->db, c->qstash, &oo, &c->last_flush);
 out:
     json_decref(summary);
     json_decref(s.survivors);
@@ -693,4 +700,12 @@ out:
     upstream_batch_free(&batch);
     lot_free(&l);
     track_payload_free(&p);
+}
+
+void track_after(void *ctx)
+{
+    track_ctx *c = ctx;
+    outbox_opts o = outbox_opts_from_config(c->cfg, &c->qstash_breaker);
+    outbox_publish_pending(c->db, c->qstash, &o, &c->pending);
+    outbox_flush_due(c->db, c->qstash, &o, &c->last_flush);
 }

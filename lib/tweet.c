@@ -47,7 +47,7 @@ long long tweet_metrics_engagement(const tweet_metrics *m)
     return sum;
 }
 
-/* A counter: a JSON integer >= 0, or a real with an integral value (some
+/* A counter: a JSON integer 0..TWEET_COUNTER_MAX, or a real with an integral value (some
  * serialisers write 37.0). Strings are refused: "37" means the producer
  * changed and we want to hear about it. Returns 1 when set, 0 when absent
  * or null, -1 when of the wrong type or negative. */
@@ -59,7 +59,7 @@ static int get_counter(const json_t *obj, const char *key, long long *out)
     if (!v || json_is_null(v))
         return 0;
     if (json_is_integer(v)) {
-        if (json_integer_value(v) < 0)
+        if (json_integer_value(v) < 0 || json_integer_value(v) > TWEET_COUNTER_MAX)
             return -1;
         *out = json_integer_value(v);
         return 1;
@@ -69,7 +69,7 @@ static int get_counter(const json_t *obj, const char *key, long long *out)
     d = json_real_value(v);
     /* 9.2e18 is LLONG_MAX rounded up to a double: at or above it the
      * conversion would be undefined. The range test also rejects NaN. */
-    if (!(d >= 0.0 && d < 9223372036854775807.0) || d != (double)(long long)d)
+    if (!(d >= 0.0 && d <= (double)TWEET_COUNTER_MAX) || d != (double)(long long)d)
         return -1;
     *out = (long long)d;
     return 1;
@@ -81,11 +81,11 @@ static const struct {
     size_t off;
     const char *why;
 } counter_fields[] = {
-    {"likeCount", offsetof(tweet_metrics, likes), "likeCount: not a non-negative integer"},
-    {"retweetCount", offsetof(tweet_metrics, retweets), "retweetCount: not a non-negative integer"},
-    {"replyCount", offsetof(tweet_metrics, replies), "replyCount: not a non-negative integer"},
-    {"quoteCount", offsetof(tweet_metrics, quotes), "quoteCount: not a non-negative integer"},
-    {"bookmarkCount", offsetof(tweet_metrics, bookmarks), "bookmarkCount: not a non-negative integer"},
+    {"likeCount", offsetof(tweet_metrics, likes), "likeCount: not an integer in 0..1e15"},
+    {"retweetCount", offsetof(tweet_metrics, retweets), "retweetCount: not an integer in 0..1e15"},
+    {"replyCount", offsetof(tweet_metrics, replies), "replyCount: not an integer in 0..1e15"},
+    {"quoteCount", offsetof(tweet_metrics, quotes), "quoteCount: not an integer in 0..1e15"},
+    {"bookmarkCount", offsetof(tweet_metrics, bookmarks), "bookmarkCount: not an integer in 0..1e15"},
 };
 
 int tweet_metrics_parse(const json_t *obj, tweet_metrics *out, const char **why)
@@ -110,7 +110,7 @@ int tweet_metrics_parse(const json_t *obj, tweet_metrics *out, const char **why)
      * monotonic by the caller, which needs to tell the two apart. */
     rc = get_counter(obj, "viewCount", &out->views);
     if (rc < 0)
-        return set_why(why, "viewCount: not a non-negative integer");
+        return set_why(why, "viewCount: not an integer in 0..1e15");
     out->has_views = rc > 0;
     return 0;
 }
@@ -236,7 +236,9 @@ static int make_time(long long y, int mo, int d, int h, int mi, int s, long long
 {
     long long v;
 
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+    /* Years the database stores and prints as written (year 0 would come
+     * back as "0-06-01" and fail the whole delivery's statement). */
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
         return -1;
     v = days_from_civil(y, mo, d) * 86400 + h * 3600LL + mi * 60LL + s - offset;
     /* time_t may be 32 bits somewhere; never wrap silently. */

@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <time.h>
 
+/* Larger counters are refused (the tweet alone): far above any real count,
+ * and four of them still sum inside a bigint (total_engagement). */
+#define TWEET_COUNTER_MAX 1000000000000000LL
+
 typedef struct {
     long long likes, retweets, replies, quotes, bookmarks;
     long long views;   /* meaningful only when has_views */

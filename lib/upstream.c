@@ -281,10 +281,11 @@ static int take_tweets(const upstream_client *c, const json_t *root, const char 
         memset(f, 0, sizeof *f);
         /* tweet_id_valid guarantees at most 19 digits: it fits id[24]. */
         memcpy(f->id, id, strlen(id) + 1);
-        if (tweet_metrics_parse(t, &f->metrics, &why) < 0) {
-            set_error(c, err, "tweet %s: %s", id, why ? why : "bad metrics");
-            return -1;
-        }
+        /* One tweet with unusable counters (e.g. beyond TWEET_COUNTER_MAX)
+         * must not fail the whole lot on every retry: it is left out, as if
+         * the upstream had not returned it. */
+        if (tweet_metrics_parse(t, &f->metrics, &why) < 0)
+            continue;
         out->n_found++;
     }
     return 0;

@@ -30,6 +30,7 @@ void webhook_thread_free(void *ctx)
     webhook_ctx *c = ctx;
     if (!c)
         return;
+    outbox_pending_clear(&c->pending);
     db_free(c->db);
     qstash_client_free(c->qstash);
     free(c);
@@ -66,14 +67,17 @@ db_status webhook_store(webhook_ctx *c, const webhook_payload *p, const char *zo
         return st;
 
     if (res.outbox_id[0]) {
-        outbox_opts oo = outbox_opts_from_config(cfg);
-        outbox_row row = { .id = res.outbox_id, .lot_id = lot_id, .update_number = first,
-                           .dedup_id = lot_id, .body = res.outbox_body, .delay_s = o.first_delay_s };
+        outbox_pending *pd = &c->pending;
+        outbox_pending_clear(pd);
+        snprintf(pd->id, sizeof pd->id, "%s", res.outbox_id);
+        snprintf(pd->lot_id, sizeof pd->lot_id, "%s", lot_id);
+        snprintf(pd->dedup_id, sizeof pd->dedup_id, "%s", lot_id);
+        pd->update_number = first;
+        pd->delay_s = o.first_delay_s;
+        pd->body = res.outbox_body;     /* taken over */
+        res.outbox_body = NULL;
         log_info("msg=\"lot stored\" lot=%s tweets=%zu first_update_in_s=%ld", lot_id, res.created,
                  o.first_delay_s);
-        /* A failure leaves the lot in the outbox; the answer is still 200
-         * because the tweets and their schedule are safely stored. */
-        (void)outbox_publish(c->db, c->qstash, &oo, &row);
     }
 
     json_t *rejected = json_array();
@@ -192,8 +196,16 @@ void webhook_handle(void *ctx, const http_request *req, http_response *resp)
         goto out;
     }
     http_json(resp, 200, answer);
-    outbox_opts oo = outbox_opts_from_config(cfg);
-    outbox_flush_due(c->db, c->qstash, &oo, &c->last_flush);
 out:
     webhook_payload_free(&p);
+}
+
+/* A failed publish leaves the lot pending in the outbox: it is stored and
+ * scheduled, the answer (already sent) was right. */
+void webhook_after(void *ctx)
+{
+    webhook_ctx *c = ctx;
+    outbox_opts o = outbox_opts_from_config(c->cfg, &c->qstash_breaker);
+    outbox_publish_pending(c->db, c->qstash, &o, &c->pending);
+    outbox_flush_due(c->db, c->qstash, &o, &c->last_flush);
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "outbox.h"
 #include "payload.h"
 #include "qstash.h"
 
@@ -13,15 +14,20 @@ typedef struct {
     db *db;
     qstash_client *qstash;
     time_t last_flush;      /* last time this thread retried pending lots */
+    time_t qstash_breaker;  /* no inline publish before this (QStash just failed) */
+    outbox_pending pending; /* the lot of the last request, published after the answer */
 } webhook_ctx;
 
 void *webhook_thread_init(const et_config *cfg);
 void webhook_thread_free(void *ctx);
 void webhook_handle(void *ctx, const http_request *req, http_response *resp);
+/* After the answer: publish the request's lot, retry older pending ones. */
+void webhook_after(void *ctx);
 
-/* Store a parsed delivery in zone_id and publish its lot. On DB_OK, *answer
- * is a new {received, created, duplicates, rejected, lotId} object. Used by
- * the handler and by `engagementctl replay`. */
+/* Store a parsed delivery in zone_id. On DB_OK, *answer is a new
+ * {received, created, duplicates, rejected, lotId} object and ctx->pending
+ * holds the lot to publish once the caller's transaction (if any) committed
+ * (webhook_after). Used by the handler and by `engagementctl replay`. */
 db_status webhook_store(webhook_ctx *ctx, const webhook_payload *p, const char *zone_id,
                         json_t **answer) __attribute__((warn_unused_result));
 

@@ -8,6 +8,7 @@
 #include "zone_stats.h"
 #include "cache.h"
 #include "replay.h"
+#include "sbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ int ctl_flush_outbox(const et_config *cfg, int argc, char **argv)
     long limit = option_long(argc, argv, "--limit", 1000);
     db *d = db_new(cfg->database_url);
     qstash_client *q = qstash_client_new(cfg->qstash_url, cfg->qstash_token, cfg->qstash_timeout_ms);
-    outbox_opts o = outbox_opts_from_config(cfg);
+    outbox_opts o = outbox_opts_from_config(cfg, NULL);
     int total_sent = 0, total_failed = 0, rc = 0;
     /* Batches of 100 until nothing claimable is left or the limit is hit. */
     while (d && q && total_sent + total_failed < limit) {
@@ -91,68 +92,100 @@ int ctl_flush_outbox(const et_config *cfg, int argc, char **argv)
     return rc ? rc : total_failed ? 1 : 0;
 }
 
-int ctl_replay(const et_config *cfg, int argc, char **argv)
+/* Store one parked delivery whose rule now exists, in its own transaction
+ * (the row lock keeps two replays from storing it twice), and publish its
+ * lot after the commit. Returns 1 replayed, 0 nothing left, -1 failure. */
+static int replay_one(webhook_ctx *c, const char *skip, int *unparseable, char failed_id[24])
 {
     static const char pick_sql[] =
         "SELECT p.id, p.body, r.zone_id FROM webhook_parked p"
         " JOIN LATERAL (SELECT zone_id FROM twitter_rules"
         "   WHERE external_rule_id = p.rule_id AND is_active ORDER BY created_at LIMIT 1) r ON true"
-        " WHERE p.replayed_at IS NULL ORDER BY p.id LIMIT $1::int FOR UPDATE OF p SKIP LOCKED";
+        " WHERE p.replayed_at IS NULL AND p.id <> ALL($1::bigint[])"
+        " ORDER BY p.id LIMIT 1 FOR UPDATE OF p SKIP LOCKED";
+    PGresult *r = NULL;
+    webhook_payload p;
+    json_t *answer = NULL;
+    char err[256];
+    int rc = -1;
+
+    memset(&p, 0, sizeof p);
+    const char *params[] = { skip };
+    failed_id[0] = '\0';
+    if (db_begin(c->db) != DB_OK || db_exec(c->db, &r, pick_sql, 1, params) != DB_OK)
+        goto fail;
+    if (PQntuples(r) == 0) {
+        rc = 0;
+        goto fail;   /* nothing to do: just end the transaction */
+    }
+    const char *id = PQgetvalue(r, 0, 0), *body = PQgetvalue(r, 0, 1), *zone = PQgetvalue(r, 0, 2);
+    const char *note = "replayed";
+    if (webhook_payload_parse(body, strlen(body), 1000000, &p, err, sizeof err) < 0 ||
+        p.kind != WEBHOOK_TWEETS) {
+        note = "unparseable";
+        (*unparseable)++;
+    } else if (webhook_store(c, &p, zone, &answer) != DB_OK) {
+        fprintf(stderr, "engagementctl replay: parked %s: %s\n", id, db_error(c->db));
+        snprintf(failed_id, 24, "%s", id);
+        goto fail;
+    }
+    const char *mp[] = { id, note };
+    if (db_exec(c->db, NULL, "UPDATE webhook_parked SET replayed_at = now(), replay_note = $2"
+                             " WHERE id = $1::bigint", 2, mp) != DB_OK ||
+        db_commit(c->db) != DB_OK)
+        goto fail;
+    if (answer) {
+        char *text = json_dumps(answer, JSON_COMPACT);
+        printf("parked %s -> %s\n", id, text ? text : "?");
+        free(text);
+    }
+    rc = 1;
+    webhook_after(c);       /* publish the lot, now that it is committed */
+    goto out;
+fail:
+    db_rollback(c->db);
+    outbox_pending_clear(&c->pending);
+out:
+    json_decref(answer);
+    webhook_payload_free(&p);
+    PQclear(r);
+    return rc;
+}
+
+int ctl_replay(const et_config *cfg, int argc, char **argv)
+{
     if (need_qstash(cfg, "replay") < 0)
         return 1;
     long limit = option_long(argc, argv, "--limit", 1000);
-    char lim[24];
-    snprintf(lim, sizeof lim, "%ld", limit);
     webhook_ctx *c = webhook_thread_init(cfg);
-    int replayed = 0, bad = 0, rc = 0;
-    PGresult *r = NULL;
+    int replayed = 0, unparseable = 0, rc = 0;
     if (!c)
         return 1;
-    const char *params[] = { lim };
-    /* Each parked delivery is stored and marked replayed in one transaction
-     * (the row lock keeps two replays from storing it twice). */
-    if (db_begin(c->db) != DB_OK || db_exec(c->db, &r, pick_sql, 1, params) != DB_OK) {
-        fprintf(stderr, "engagementctl replay: %s\n", db_error(c->db));
-        rc = 1;
-        goto out;
-    }
-    for (int i = 0; i < PQntuples(r); i++) {
-        const char *id = PQgetvalue(r, i, 0), *body = PQgetvalue(r, i, 1), *zone = PQgetvalue(r, i, 2);
-        webhook_payload p;
-        char err[256];
-        const char *note = "replayed";
-        json_t *answer = NULL;
-        if (webhook_payload_parse(body, strlen(body), 1000000, &p, err, sizeof err) < 0 ||
-            p.kind != WEBHOOK_TWEETS) {
-            note = "unparseable";
-            bad++;
-        } else if (webhook_store(c, &p, zone, &answer) != DB_OK) {
-            fprintf(stderr, "engagementctl replay: parked %s: %s\n", id, db_error(c->db));
-            webhook_payload_free(&p);
-            rc = 1;
-            goto out;
-        } else {
+    /* A delivery the database refuses is reported and skipped for the rest
+     * of the run, so it cannot hold back the ones behind it. */
+    sbuf skip;              /* array literal of the ids skipped: "{7,12}" */
+    sbuf_init(&skip);
+    sbuf_puts(&skip, "{}");
+    for (long i = 0; i < limit && !sbuf_failed(&skip); i++) {
+        char failed_id[24];
+        int one = replay_one(c, sbuf_cstr(&skip), &unparseable, failed_id);
+        if (one == 0)
+            break;
+        if (one > 0) {
             replayed++;
-            char *text = json_dumps(answer, JSON_COMPACT);
-            printf("parked %s -> %s\n", id, text ? text : "?");
-            free(text);
+            continue;
         }
-        json_decref(answer);
-        webhook_payload_free(&p);
-        const char *mp[] = { id, note };
-        if (db_exec(c->db, NULL, "UPDATE webhook_parked SET replayed_at = now(), replay_note = $2"
-                                 " WHERE id = $1::bigint", 2, mp) != DB_OK) {
-            rc = 1;
-            goto out;
-        }
-    }
-    if (db_commit(c->db) != DB_OK)
         rc = 1;
-out:
-    if (rc)
-        db_rollback(c->db);
-    PQclear(r);
-    printf("replayed: %d\nunparseable: %d\n", replayed, bad);
+        if (!failed_id[0])
+            break;          /* the database itself failed */
+        skip.len--;         /* drop the closing brace, append, close again */
+        if (skip.len > 1)
+            sbuf_putc(&skip, ',');
+        sbuf_puts(&skip, failed_id);
+        sbuf_putc(&skip, '}');
+    }
+    sbuf_free(&skip);
+    printf("replayed: %d\nunparseable: %d\n", replayed - unparseable, unparseable);
     webhook_thread_free(c);
     return rc;
 }

@@ -30,8 +30,10 @@ static void round_trip(time_t t)
 
     if (!gmtime_r(&t, &tm))
         abort();
-    /* A "+hh:mm" offset can move year 0000 or 9999 out of 4 digits. */
-    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+    /* Only years 1970..9999 are accepted; an offset can move an accepted
+     * edge date (1970-01-01T00:30+01:00, 9999-12-31T23:30-01:00) out of
+     * that range once written in UTC. */
+    if (tm.tm_year + 1900 < 1970 || tm.tm_year + 1900 > 9999)
         return;
     snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);

@@ -88,10 +88,14 @@ static void walk_tweet(const tweet *t, size_t received)
     check(!t->in_reply_to_id || touch(t->in_reply_to_id) > 0);
     check(!t->in_reply_to_user_id || touch(t->in_reply_to_user_id) > 0);
     check(!t->in_reply_to_username || touch(t->in_reply_to_username) > 0);
+    /* Bounded so that the database's bigint sum of four cannot overflow. */
     check(m->likes >= 0 && m->retweets >= 0 && m->replies >= 0 && m->quotes >= 0 &&
           m->bookmarks >= 0);
-    check(!m->has_views || m->views >= 0);
-    check(tweet_metrics_engagement(m) >= 0);
+    check(m->likes <= TWEET_COUNTER_MAX && m->retweets <= TWEET_COUNTER_MAX &&
+          m->replies <= TWEET_COUNTER_MAX && m->quotes <= TWEET_COUNTER_MAX &&
+          m->bookmarks <= TWEET_COUNTER_MAX);
+    check(!m->has_views || (m->views >= 0 && m->views <= TWEET_COUNTER_MAX));
+    check(tweet_metrics_engagement(m) >= 0 && tweet_metrics_engagement(m) <= 4 * TWEET_COUNTER_MAX);
     sink += (size_t)t->created_at + t->is_reply + t->has_media;
 
     if (t->has_author)

@@ -130,6 +130,12 @@ def webhook_seeds():
          "urls": [{"url": "https://t.co/a"}, {"expanded_url": "", "url": ""}],
          "user_mentions": [{"screen_name": "Zed", "indices": [2147483648, 1]}, 7]})
     write(t, "delivery_entities_edge.json", dumps(envelope([ents])))
+    # Escapes PostgreSQL would refuse: a text cut inside an emoji (lone
+    # surrogate), an escaped NUL, and an escaped backslash before "u0000"
+    # (which is text, not an escape). Written by hand: json.dumps cannot.
+    cut = tweet("1908811223344556610", "@TEXT@", "Tue Jan 06 18:23:00 +0000 2026", 9, None, {})
+    write(t, "delivery_bad_escapes.json", dumps(envelope([cut])).replace(
+        '"@TEXT@"', '"cut here \\ud83d, nul \\u0000, pair \\ud83d\\ude80, not one \\\\u0000"'))
 
 
 # ---- tweet time -------------------------------------------------------------

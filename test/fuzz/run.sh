@@ -10,7 +10,8 @@
 # Environment:
 #   ET_FUZZ_BUILD_DIR  build directory (default: <repo>/build-fuzz)
 #   ET_FUZZ_TARGETS    space-separated subset of the targets (default: all)
-#   CC                 compiler for a fresh build directory (default: clang)
+#   ET_FUZZ_CC         clang binary for a fresh build directory (default: clang;
+#                      CC is deliberately ignored: CI often exports CC=gcc)
 #
 # A failing input is kept as <build>/fuzz-artifacts/<target>/crash-... (or
 # leak-, timeout-, oom-); replay it with <build>/fuzz/<target> <file>.
@@ -25,7 +26,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 build="${ET_FUZZ_BUILD_DIR:-$repo/build-fuzz}"
 targets="${ET_FUZZ_TARGETS:-fuzz_webhook_payload fuzz_tweet_time fuzz_track_payload fuzz_qstash_verify}"
-cc="${CC:-clang}"
+cc="${ET_FUZZ_CC:-clang}"
 
 if ! command -v "$cc" >/dev/null 2>&1; then
     echo "run.sh: $cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2
@@ -58,9 +59,11 @@ for t in $targets; do
         failed=1
         continue
     fi
-    rm -rf "$work"
+    rm -rf "$work" "$artifacts"
     mkdir -p "$work" "$artifacts" "$(dirname "$log")"
-    cp "$here/corpus/$t/"* "$work/"
+    if [ -d "$here/corpus/$t" ]; then
+        cp "$here/corpus/$t/"* "$work/"
+    fi
     args=(-max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
           -artifact_prefix="$artifacts/")
     if [ -f "$here/$t.dict" ]; then

@@ -121,5 +121,17 @@ def ingest(stack, rule, specs):
     return json.loads(body), ids
 
 
+def wait_sent(stack, dedup_id, timeout=10):
+    """Lots are published after the answer: wait until QStash accepted it."""
+    wait_for(lambda: stack.scalar("SELECT sent_at IS NOT NULL FROM engagement_outbox WHERE dedup_id = %s",
+                                  (dedup_id,)), timeout=timeout, what="publish of %s" % dedup_id)
+
+
+def wait_attempted(stack, dedup_id, timeout=10):
+    """Wait until a publish of the outbox row was attempted (and failed or not)."""
+    wait_for(lambda: (stack.scalar("SELECT attempts FROM engagement_outbox WHERE dedup_id = %s", (dedup_id,)) or 0) >= 1,
+             timeout=timeout, what="a publish attempt of %s" % dedup_id)
+
+
 def upstream_stats(stack):
     return stack.upstream("GET", "/_standin/stats")

@@ -65,6 +65,18 @@ class Config(unittest.TestCase):
             self.refused("webhook", dict(GOOD, **{name: value}), name)
         self.refused("track-lot", dict(GOOD, REDIS_URL="rediss://cache:6380"), "REDIS_URL")
 
+    def test_a_database_url_libpq_cannot_parse_is_refused_without_echoing_it(self):
+        rc, err = start("webhook", dict(GOOD, DATABASE_URL="postgresql://et:Zq7%xK2-pw@127.0.0.1:1/et"))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("DATABASE_URL", err)
+        self.assertNotIn("Zq7", err)
+
+    def test_the_database_password_alone_is_masked_in_errors(self):
+        env = dict(GOOD, DATABASE_URL="host=127.0.0.1 port=1 dbname=et user=et password=pw-only-7f3e connect_timeout=1")
+        rc, err = start("webhook", env, timeout=1.5)
+        self.assertIsNone(rc, err)
+        self.assertNotIn("pw-only-7f3e", err)
+
     def test_next_public_app_url_is_the_fallback_and_good_settings_start(self):
         env = dict(GOOD)
         env["NEXT_PUBLIC_APP_URL"] = env.pop("APP_URL")

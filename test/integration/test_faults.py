@@ -86,12 +86,15 @@ class Faults(StackTest):
         lot, ids = ingest(st, self.rule, [{"id": new_id(), "likes": 1}])
         st.upstream("POST", "/_standin/tweets", [{"id": t, "likes": 5} for t in ids])
         st.qstash("POST", "/_standin/fail", {"status": 500, "count": -1})
+        dedup = "%s:2" % lot["lotId"]
         try:
             status, summary, _ = callback(st, lot)
             self.assertEqual((status, summary["nextUpdate"]), (200, 2), summary)
+            # Published after the answer: wait for the refused attempt.
+            wait_for(lambda: st.scalar("SELECT attempts FROM engagement_outbox WHERE dedup_id = %s", (dedup,)) >= 1,
+                     what="the refused publish")
         finally:
             st.qstash("POST", "/_standin/fail/clear", {})
-        dedup = "%s:2" % lot["lotId"]
         self.assertIsNone(st.scalar("SELECT sent_at FROM engagement_outbox WHERE dedup_id = %s", (dedup,)))
         time.sleep(1.1)
         for _ in range(2):

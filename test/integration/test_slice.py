@@ -1,7 +1,7 @@
 """The thin slice: one delivery in, its lot tracked to the end, on real servers."""
 import time
 
-from common import StackTest, delivery, main, make_tweets, new_id, published, wait_for
+from common import StackTest, delivery, main, make_tweets, new_id, published, wait_for, wait_sent
 
 
 class Slice(StackTest):
@@ -18,6 +18,7 @@ class Slice(StackTest):
         self.assertEqual(status, 200, body)
         self.assertEqual(body["created"], 1)
         self.assertTrue(body["lotId"].startswith("lot_"))
+        wait_sent(st, body["lotId"])
         msgs = published(st)
         self.assertEqual(len(msgs), 1)
         # The upstream's engagement grows before the first callback.

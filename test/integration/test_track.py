@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-from common import (StackTest, callback, ingest, main, new_id, sign, upstream_stats, wait_for)
+from common import (StackTest, callback, ingest, main, new_id, sign, upstream_stats, wait_for, wait_sent)
 
 
 def history(st, db_ids):
@@ -62,6 +62,7 @@ class Track(StackTest):
         ta, tb = tracking(st, ids[a]), tracking(st, ids[b])
         self.assertEqual((ta["tier"], ta["update_count"], ta["stop_reason"], ta["next_slot"]), ("hot", 1, None, 2))
         self.assertEqual((tb["tier"], tb["update_count"], tb["stop_reason"]), ("cold", 1, "no_change_below_threshold"))
+        wait_sent(st, "%s:2" % lot["lotId"])
         nxt = st.sql("SELECT dedup_id, body, sent_at FROM engagement_outbox WHERE lot_id = %s AND update_number = 2",
                      (lot["lotId"],))[0]
         self.assertEqual(nxt["dedup_id"], "%s:2" % lot["lotId"])

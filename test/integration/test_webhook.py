@@ -5,7 +5,7 @@ import json
 import threading
 import time
 
-from common import StackTest, delivery, main, make_tweets, new_id, published, wait_for
+from common import StackTest, delivery, main, make_tweets, new_id, published, wait_attempted, wait_for, wait_sent
 
 TWEET_TABLES = ("twitter_tweets", "twitter_engagement_tracking", "twitter_entities", "engagement_outbox")
 
@@ -66,6 +66,7 @@ class Webhook(StackTest):
                      " JOIN twitter_tweets t ON t.id = tr.tweet_db_id WHERE t.zone_id = %s", (self.zone,))
         self.assertEqual([(x["tier"], x["update_count"], x["lot_id"]) for x in trk], [("hot", 0, body["lotId"])] * 3)
         # One QStash message: the lot, delayed by the interval, deduplicated by the lot id.
+        wait_sent(st, body["lotId"])
         msgs = [m for m in published(st) if m["dedup_id"] == body["lotId"]]
         self.assertEqual(len(msgs), 1)
         m = msgs[0]
@@ -222,6 +223,7 @@ class Webhook(StackTest):
             status, answer, _ = st.post_webhook(body)
             self.assertEqual(status, 200, answer)      # the tweets and the lot are stored
             lot = answer["lotId"]
+            wait_attempted(st, lot)
             row = st.sql("SELECT sent_at, attempts, last_error FROM engagement_outbox WHERE lot_id = %s", (lot,))[0]
             self.assertIsNone(row["sent_at"])
             self.assertGreaterEqual(row["attempts"], 1)

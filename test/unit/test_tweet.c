@@ -82,12 +82,20 @@ static void expect_time(const char *s, long long want)
         fail_msg("\"%s\": got %lld, want %lld", s, (long long)t, want);
 }
 
+static void expect_bad(const char *s)
+{
+    time_t t = 0;
+
+    if (tweet_parse_time(s, &t) == 0)
+        fail_msg("accepted: \"%s\"", s);
+}
+
 static void test_time_twitter_format(void **state)
 {
     (void)state;
     expect_time("Sat Mar 14 09:15:07 +0000 2026", 1773479707);
     expect_time("Thu Jan 01 00:00:00 +0000 1970", 0);
-    expect_time("Wed Dec 31 23:59:59 +0000 1969", -1);
+    expect_bad("Wed Dec 31 23:59:59 +0000 1969");   /* before 1970: refused */
     expect_time("Thu Feb 29 12:00:00 +0000 2024", 1709208000); /* leap day */
     expect_time("Wed Mar 01 00:00:00 +0000 2000", 951868800);  /* 400-year leap */
     expect_time("Mon Sep 19 08:44:00 +0000 2011", 1316421840);
@@ -108,7 +116,9 @@ static void test_time_iso_format(void **state)
     expect_time("2026-03-14T11:15:07+02:00", 1773479707);
     expect_time("2026-03-14T03:45:07-05:30", 1773479707);
     expect_time("2026-03-14T00:15:07-0900", 1773479707);
-    expect_time("1900-02-28T00:00:00Z", -2203977600LL);
+    expect_bad("1900-02-28T00:00:00Z");             /* years outside 1970..9999 */
+    expect_bad("0000-06-01T00:00:00Z");
+    expect_bad("10000-01-01T00:00:00Z");
     expect_time("9999-12-31T23:59:59Z", 253402300799LL);
     expect_time("2024-02-29T12:00:00Z", 1709208000);
 }
@@ -335,30 +345,36 @@ static void test_metrics_parse(void **state)
 
     (void)state;
     /* Missing counters are 0; integral reals are accepted. */
-    j = load("{\"likeCount\":12.0,\"retweetCount\":9007199254740993}");
+    j = load("{\"likeCount\":12.0,\"retweetCount\":900719925474099}");
     assert_int_equal(tweet_metrics_parse(j, &m, &why), 0);
     assert_int_equal(m.likes, 12);
-    assert_int_equal(m.retweets, 9007199254740993LL); /* kept exact: an integer, not a double */
+    assert_int_equal(m.retweets, 900719925474099LL); /* kept exact: an integer, not a double */
     assert_int_equal(m.replies, 0);
     assert_int_equal(m.quotes, 0);
     assert_int_equal(m.bookmarks, 0);
     assert_false(m.has_views);
     json_decref(j);
 
-    j = load("{\"likeCount\":9223372036854775807,\"retweetCount\":9223372036854775807}");
+    /* Counters that would overflow the database's bigint sum are refused. */
+    j = load("{\"likeCount\":9223372036854775807,\"retweetCount\":1}");
+    assert_int_equal(tweet_metrics_parse(j, &m, &why), -1);
+    assert_string_equal(why, "likeCount: not an integer in 0..1e15");
+    json_decref(j);
+    j = load("{\"likeCount\":1000000000000000,\"retweetCount\":1000000000000000,"
+             "\"replyCount\":1000000000000000,\"quoteCount\":1000000000000000}");
     assert_int_equal(tweet_metrics_parse(j, &m, &why), 0);
-    assert_true(tweet_metrics_engagement(&m) == 9223372036854775807LL); /* saturates */
+    assert_true(tweet_metrics_engagement(&m) == 4000000000000000LL);
     json_decref(j);
     assert_int_equal(tweet_metrics_engagement(NULL), 0);
 
     j = load("{\"quoteCount\":1e30}");
     assert_int_equal(tweet_metrics_parse(j, &m, &why), -1);
-    assert_string_equal(why, "quoteCount: not a non-negative integer");
+    assert_string_equal(why, "quoteCount: not an integer in 0..1e15");
     json_decref(j);
 
     j = load("{\"viewCount\":\"10\"}");
     assert_int_equal(tweet_metrics_parse(j, &m, &why), -1);
-    assert_string_equal(why, "viewCount: not a non-negative integer");
+    assert_string_equal(why, "viewCount: not an integer in 0..1e15");
     json_decref(j);
 
     j = load("[1]");
@@ -701,16 +717,16 @@ static void test_rejects(void **state)
         {"createdAt", "\"2026-02-30T00:00:00Z\"", "createdAt: unparseable date"},
         {"text", "42", "text: not a string"},
         {"text", "null", "text: not a string"},
-        {"likeCount", "\"48\"", "likeCount: not a non-negative integer"},
-        {"likeCount", "-1", "likeCount: not a non-negative integer"},
-        {"likeCount", "1.5", "likeCount: not a non-negative integer"},
-        {"likeCount", "-0.5", "likeCount: not a non-negative integer"},
-        {"retweetCount", "true", "retweetCount: not a non-negative integer"},
-        {"replyCount", "[]", "replyCount: not a non-negative integer"},
-        {"quoteCount", "{}", "quoteCount: not a non-negative integer"},
-        {"bookmarkCount", "-3", "bookmarkCount: not a non-negative integer"},
-        {"viewCount", "\"3100\"", "viewCount: not a non-negative integer"},
-        {"viewCount", "-1", "viewCount: not a non-negative integer"},
+        {"likeCount", "\"48\"", "likeCount: not an integer in 0..1e15"},
+        {"likeCount", "-1", "likeCount: not an integer in 0..1e15"},
+        {"likeCount", "1.5", "likeCount: not an integer in 0..1e15"},
+        {"likeCount", "-0.5", "likeCount: not an integer in 0..1e15"},
+        {"retweetCount", "true", "retweetCount: not an integer in 0..1e15"},
+        {"replyCount", "[]", "replyCount: not an integer in 0..1e15"},
+        {"quoteCount", "{}", "quoteCount: not an integer in 0..1e15"},
+        {"bookmarkCount", "-3", "bookmarkCount: not an integer in 0..1e15"},
+        {"viewCount", "\"3100\"", "viewCount: not an integer in 0..1e15"},
+        {"viewCount", "-1", "viewCount: not an integer in 0..1e15"},
         {"author", "\"wren\"", "author: not an object"},
         {"author.id", NULL, "author.id: missing or not 1..19 digits"},
         {"author.id", "730000000000000001", "author.id: missing or not 1..19 digits"},

@@ -43,8 +43,10 @@ static void set_err(db *d, const char *what, const char *detail)
     snprintf(d->err, sizeof d->err, "%s: %s", what, detail ? detail : "");
     /* libpq messages end with a newline; logs want one line. */
     for (char *p = d->err; *p; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\t')
             *p = ' ';
+    for (size_t n = strlen(d->err); n > 0 && d->err[n - 1] == ' ';)
+        d->err[--n] = '\0';
 }
 
 /* A usable connection, or NULL with d->err set. The conninfo goes in as an

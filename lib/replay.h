@@ -58,4 +58,11 @@ int replay_run(policy_kind k, const replay_options *o, const trajectory_set *s, 
  * not be read or parsed, 2 usage error (--help: 0). */
 int replay_cli_main(int argc, char **argv);
 
+/* Trajectories from somewhere other than a file (the product's own
+ * history). Returns 0, or -1 with err set. */
+typedef int (*replay_loader)(void *ctx, trajectory_set *s, char *err, size_t errlen);
+/* replay_cli_main, with `--from-db` accepted when loader is non-NULL: the
+ * loader's set is evaluated as one more input, named "database history". */
+int replay_cli_main_with(int argc, char **argv, replay_loader loader, void *ctx);
+
 #endif

@@ -26,7 +26,7 @@ typedef struct {
 
 static void replay_cli_usage(FILE *f)
 {
-    fputs("usage: evaluate [--policy NAME|all] [--lot-size N] [--batch-size N] [--csv] FILE...\n"
+    fputs("usage: evaluate [--policy NAME|all] [--lot-size N] [--batch-size N] [--csv] [--from-db] FILE...\n"
           "\n"
           "Replays engagement trajectories through the tracking policies and prints,\n"
           "per file and policy: tweets, polls per tweet, upstream calls, credits,\n"
@@ -38,6 +38,9 @@ static void replay_cli_usage(FILE *f)
           "  --lot-size N     tweets per lot when grouping polls into calls (default 20)\n"
           "  --batch-size N   tweet ids per upstream call (default 50)\n"
           "  --csv            print comma-separated values instead of a table\n"
+          "  --from-db        also the product's own history (engagementctl; needs DATABASE_URL):\n"
+          "                   each tracked tweet's webhook value and snapshots, linear between\n"
+          "                   them, as a trajectory (blind tracking gives exact curves)\n"
           "  --help           print this help\n"
           "\n"
           "Threshold: max(1, P25 of the 5-minute values of the file).\n"
@@ -83,6 +86,48 @@ static int replay_cli_value(const char *name, int argc, char **argv, int *i, con
     return 1;
 }
 
+/* Evaluate one set and print its table. */
+static int replay_cli_report(const char *path, const trajectory_set *set, const replay_cli_args *a)
+{
+    replay_result res[POLICY__COUNT];
+    policy_kind kinds[POLICY__COUNT];
+    int nres = 0;
+    for (int i = 0; i < POLICY__COUNT; i++) {
+        policy_kind k = replay_cli_order[i];
+        if (!a->all && k != a->policy)
+            continue;
+        if (replay_run(k, &a->opt, set, &res[nres]) < 0) {
+            fprintf(stderr, "evaluate: %s: replay of %s failed (out of memory?)\n", path,
+                    policy_name(k));
+            return REPLAY_CLI_IO;
+        }
+        kinds[nres++] = k;
+    }
+
+    if (!a->csv) {
+        printf("%s: %zu tweets, threshold %g = max(%g, P%g of the 5-min values), "
+               "lots of %zu, calls of <= %zu ids\n",
+               path, set->n, res[0].threshold, a->opt.floor, 100 * a->opt.percentile,
+               a->opt.lot_size, a->opt.batch_size);
+        printf("%-9s %7s %11s %8s %11s %12s %14s\n", "policy", "tweets", "polls/tweet", "calls",
+               "credits", "curve error", "missed growth");
+    }
+    for (int i = 0; i < nres; i++) {
+        const replay_result *r = &res[i];
+        if (a->csv)
+            printf("%s,%s,%zu,%.4f,%zu,%lld,%.4f,%.4f,%g\n", path, policy_name(kinds[i]),
+                   r->tweets, r->polls_per_tweet, r->calls, r->credits, 100 * r->curve_error,
+                   100 * r->missed_growth, r->threshold);
+        else
+            printf("%-9s %7zu %11.2f %8zu %11lld %10.1f %% %12.1f %%\n", policy_name(kinds[i]),
+                   r->tweets, r->polls_per_tweet, r->calls, r->credits, 100 * r->curve_error,
+                   100 * r->missed_growth);
+    }
+    if (!a->csv)
+        putchar('\n');
+    return REPLAY_CLI_OK;
+}
+
 static int replay_cli_file(const char *path, const replay_cli_args *a)
 {
     trajectory_set set = { NULL, 0, 0 };
@@ -101,44 +146,7 @@ static int replay_cli_file(const char *path, const replay_cli_args *a)
         fprintf(stderr, "evaluate: %s: %s\n", path, err);
         goto out;
     }
-
-    replay_result res[POLICY__COUNT];
-    policy_kind kinds[POLICY__COUNT];
-    int nres = 0;
-    for (int i = 0; i < POLICY__COUNT; i++) {
-        policy_kind k = replay_cli_order[i];
-        if (!a->all && k != a->policy)
-            continue;
-        if (replay_run(k, &a->opt, &set, &res[nres]) < 0) {
-            fprintf(stderr, "evaluate: %s: replay of %s failed (out of memory?)\n", path,
-                    policy_name(k));
-            goto out;
-        }
-        kinds[nres++] = k;
-    }
-
-    if (!a->csv) {
-        printf("%s: %zu tweets, threshold %g = max(%g, P%g of the 5-min values), "
-               "lots of %zu, calls of <= %zu ids\n",
-               path, set.n, res[0].threshold, a->opt.floor, 100 * a->opt.percentile,
-               a->opt.lot_size, a->opt.batch_size);
-        printf("%-9s %7s %11s %8s %11s %12s %14s\n", "policy", "tweets", "polls/tweet", "calls",
-               "credits", "curve error", "missed growth");
-    }
-    for (int i = 0; i < nres; i++) {
-        const replay_result *r = &res[i];
-        if (a->csv)
-            printf("%s,%s,%zu,%.4f,%zu,%lld,%.4f,%.4f,%g\n", path, policy_name(kinds[i]),
-                   r->tweets, r->polls_per_tweet, r->calls, r->credits, 100 * r->curve_error,
-                   100 * r->missed_growth, r->threshold);
-        else
-            printf("%-9s %7zu %11.2f %8zu %11lld %10.1f %% %12.1f %%\n", policy_name(kinds[i]),
-                   r->tweets, r->polls_per_tweet, r->calls, r->credits, 100 * r->curve_error,
-                   100 * r->missed_growth);
-    }
-    if (!a->csv)
-        putchar('\n');
-    rc = REPLAY_CLI_OK;
+    rc = replay_cli_report(path, &set, a);
 out:
     if (in != NULL)
         fclose(in);
@@ -146,8 +154,11 @@ out:
     return rc;
 }
 
-int replay_cli_main(int argc, char **argv)
+int replay_cli_main(int argc, char **argv) { return replay_cli_main_with(argc, argv, NULL, NULL); }
+
+int replay_cli_main_with(int argc, char **argv, replay_loader loader, void *ctx)
 {
+    bool from_db = false;
     replay_cli_args a;
     memset(&a, 0, sizeof a);
     a.all = true;
@@ -168,6 +179,8 @@ int replay_cli_main(int argc, char **argv)
             return REPLAY_CLI_OK;
         } else if (strcmp(arg, "--csv") == 0) {
             a.csv = true;
+        } else if (loader && strcmp(arg, "--from-db") == 0) {
+            from_db = true;
         } else if (replay_cli_value("--policy", argc, argv, &i, &val)) {
             if (val != NULL && strcmp(val, "all") == 0) {
                 a.all = true;
@@ -193,7 +206,7 @@ int replay_cli_main(int argc, char **argv)
             return REPLAY_CLI_USAGE;
         }
     }
-    if (i >= argc) {
+    if (i >= argc && !from_db) {
         fprintf(stderr, "evaluate: no FILE given\n");
         replay_cli_usage(stderr);
         return REPLAY_CLI_USAGE;
@@ -207,6 +220,17 @@ int replay_cli_main(int argc, char **argv)
     }
 
     int rc = REPLAY_CLI_OK;
+    if (from_db) {
+        trajectory_set set = { NULL, 0, 0 };
+        char err[256] = "";
+        if (loader(ctx, &set, err, sizeof err) < 0) {
+            fprintf(stderr, "evaluate: database history: %s\n", err);
+            rc = REPLAY_CLI_IO;
+        } else if (replay_cli_report("database history", &set, &a) != REPLAY_CLI_OK) {
+            rc = REPLAY_CLI_IO;
+        }
+        trajectory_set_free(&set);
+    }
     for (; i < argc; i++) {
         if (replay_cli_file(argv[i], &a) != REPLAY_CLI_OK)
             rc = REPLAY_CLI_IO;

@@ -12,7 +12,7 @@ int ctl_replay(const et_config *cfg, int argc, char **argv);
 int ctl_zone_stats(const et_config *cfg, int argc, char **argv);
 int ctl_report(const et_config *cfg, int argc, char **argv);
 int ctl_plot(const et_config *cfg, int argc, char **argv);
-int ctl_evaluate(int argc, char **argv);
+int ctl_evaluate(const et_config *cfg, int argc, char **argv);
 
 /* The value of --name in argv, or NULL. */
 const char *ctl_option(int argc, char **argv, const char *name);

@@ -220,4 +220,3 @@ int ctl_zone_stats(const et_config *cfg, int argc, char **argv)
     return rc;
 }
 
-int ctl_evaluate(int argc, char **argv) { return replay_cli_main(argc, argv); }

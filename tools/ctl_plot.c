@@ -25,9 +25,10 @@ static const char PICK_SQL[] =
     " ORDER BY last.total_engagement DESC NULLS LAST, t.tweet_id, t.id LIMIT $3::int";
 
 /* Their snapshots, grouped in the order of $1 (served by the
- * (tweet_id, update_number) index). */
+ * (tweet_id, update_number) index). x is in tracking intervals ($2 s), so a
+ * compressed clock (the local stack) still reads as hours. */
 static const char POINTS_SQL[] =
-    "SELECT h.tweet_id::text, EXTRACT(EPOCH FROM h.snapshot_at - t.collected_at) / 3600.0,"
+    "SELECT h.tweet_id::text, EXTRACT(EPOCH FROM h.snapshot_at - t.collected_at) / $2::float8,"
     " h.total_engagement"
     " FROM twitter_engagement_history h JOIN twitter_tweets t ON t.id = h.tweet_id"
     " WHERE h.tweet_id = ANY($1::uuid[])"
@@ -128,8 +129,10 @@ int ctl_plot(const et_config *cfg, int argc, char **argv)
     const char *ids_lit = pg_array_cstr(&ids);
     if (!ids_lit)
         goto oom;
-    const char *pts_params[] = { ids_lit };
-    if (db_exec(d, &pts, POINTS_SQL, 1, pts_params) != DB_OK)
+    char interval[32];
+    snprintf(interval, sizeof interval, "%ld", cfg->interval_s);
+    const char *pts_params[] = { ids_lit, interval };
+    if (db_exec(d, &pts, POINTS_SQL, 2, pts_params) != DB_OK)
         goto dberr;
 
     /* One array of points: each series its initial value then its snapshots. */
@@ -171,7 +174,12 @@ int ctl_plot(const et_config *cfg, int argc, char **argv)
         sbuf_printf(&title, "Engagement curves: top %d tweets of zone %s", n, zone_name);
     else
         sbuf_printf(&title, "Engagement curves: top %d tweets, all zones", n);
-    svg_chart_opts o = { .title = sbuf_cstr(&title), .x_label = "hours since collected",
+    char x_label[96];
+    if (cfg->interval_s == 3600)
+        snprintf(x_label, sizeof x_label, "hours since collected");
+    else
+        snprintf(x_label, sizeof x_label, "hours since collected (1 h = %ld s here)", cfg->interval_s);
+    svg_chart_opts o = { .title = sbuf_cstr(&title), .x_label = x_label,
                          .y_label = "total engagement (likes + retweets + replies + quotes)",
                          .data_attr = "data-tweet" };
     if (!o.title || svg_chart_render(&svg, &o, series, (size_t)n) < 0)

@@ -7,6 +7,7 @@
 #include "replay.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,10 @@ static void usage(FILE *f)
             "  zone-stats --zone UUID     count, P25/P50/P75, mean and the current threshold\n"
             "  plot [--zone UUID | --tweet UUID] [--top N] [--out FILE.svg]\n"
             "                             SVG chart of engagement curves from the history\n"
-            "  evaluate [--policy NAME|all] FILE...\n"
-            "                             replay trajectories (cascade .tsv or .csv) through the\n"
-            "                             tracking policies; with --from-db, the product's history\n"
+            "  evaluate [--policy NAME|all] [--from-db] FILE...\n"
+            "                             replay trajectories (cascade .tsv or .csv, or with\n"
+            "                             --from-db the product's own history) through the\n"
+            "                             tracking policies (evaluate --help for details)\n"
             "\n"
             "Settings come from the environment (DATABASE_URL, QSTASH_*, APP_URL, ...: see the README).\n"
             "Exit status: 0 done, 1 failure, 2 usage error.\n");
@@ -42,8 +44,18 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     log_set_app("engagementctl");
-    if (strcmp(cmd, "evaluate") == 0)
-        return ctl_evaluate(argc - 1, argv + 1);
+    /* The evaluator reads files and needs no settings, unless --from-db. */
+    bool from_db = false;
+    for (int i = 2; i < argc; i++)
+        from_db |= strcmp(argv[i], "--from-db") == 0;
+    if (strcmp(cmd, "evaluate") == 0 && !from_db)
+        return replay_cli_main(argc - 1, argv + 1);
+    /* A subcommand's --help needs no settings either. */
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
 
     static const struct {
         const char *name;
@@ -52,6 +64,7 @@ int main(int argc, char **argv)
         { "migrate", ctl_migrate },     { "flush-outbox", ctl_flush_outbox },
         { "replay", ctl_replay },       { "report", ctl_report },
         { "zone-stats", ctl_zone_stats }, { "plot", ctl_plot },
+        { "evaluate", ctl_evaluate },
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(cmd, commands[i].name) != 0)

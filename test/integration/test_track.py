@@ -305,6 +305,14 @@ class Chain(StackTest):
                                    (lot["lotId"],)), 0)
         self.assertEqual(st.scalar("SELECT count(*) FROM engagement_lot_updates WHERE lot_id = %s AND done_at IS NOT NULL",
                                    (lot["lotId"],)), 6)
+        # The evaluator replays the product's own history: the default rule
+        # reproduces what ran (19 polls for 4 tweets), blind would be 24.
+        r = st.ctl("evaluate", "--from-db", "--policy", "all", "--csv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {line.split(",")[1]: line.split(",") for line in r.stdout.splitlines() if line.startswith("database")}
+        self.assertEqual(rows["default"][2], "4")
+        self.assertAlmostEqual(float(rows["default"][3]), 19 / 4)
+        self.assertAlmostEqual(float(rows["blind"][3]), 6.0)
 
 
 class ChainAdaptive(StackTest):

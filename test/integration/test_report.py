@@ -184,7 +184,9 @@ class Report(StackTest):
         for tid in self.tweet_ids:
             self.assertIn(tid, texts)
         self.assertTrue(any(t and t.startswith("Engagement curves") for t in texts))
-        self.assertIn("hours since collected", texts)
+        # x in tracking intervals: the compressed clock still reads as hours.
+        self.assertIn("hours since collected (1 h = 2 s here)", texts)
+        self.assertIn("6", texts)
         # A curve per tweet: the webhook's value, then one point per snapshot.
         snaps = {row["tweet_id"]: row["n"] for row in st.sql(
             "SELECT t.tweet_id, count(*) AS n FROM twitter_engagement_history h"

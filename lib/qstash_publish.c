@@ -10,6 +10,7 @@
  * from curl's error buffer (which never contains request headers) or from
  * the answer, and an answer that echoes the token is withheld. */
 #include "qstash.h"
+#include "http_client.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -99,29 +100,12 @@ int qstash_normalize_base(const char *in, char *out, size_t outlen)
 
 /* ---- client ---- */
 
-/* A header value must not be able to start a new header line. */
-static bool header_value_ok(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return false;
-    return true;
-}
-
-static void free_secret(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        free(s);
-    }
-}
-
 qstash_client *qstash_client_new(const char *base_url, const char *token, long timeout_ms)
 {
     qstash_client *c = NULL;
     size_t n;
 
-    if (!base_url || !base_url[0] || !token || !token[0] || !header_value_ok(token))
+    if (!base_url || !base_url[0] || !token || !token[0] || !http_header_value_ok(token))
         return NULL;
     c = calloc(1, sizeof *c);
     if (!c)
@@ -150,73 +134,18 @@ void qstash_client_free(qstash_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     free(c->base);
-    free_secret(c->token);
-    free_secret(c->auth_header);
+    http_free_secret(c->token);
+    http_free_secret(c->auth_header);
     free(c);
 }
 
 /* ---- one request ---- */
 
 typedef struct {
-    char *data;
-    size_t len, cap;
-    bool too_large;
-} resp_buf;
-
-typedef struct {
     long retry_after;     /* Retry-After, seconds, -1 when absent */
     long burst_reset;     /* Burst-RateLimit-Reset, seconds from now, -1 */
     long daily_reset;     /* RateLimit-Reset, seconds from now, -1 */
 } resp_headers;
-
-/* Grow like curl's getinmemory example, but geometrically and with a cap:
- * returning less than asked makes curl stop with CURLE_WRITE_ERROR. */
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    resp_buf *b = userdata;
-    size_t n = size * nmemb;
-
-    if (n > QSTASH_MAX_RESPONSE - b->len) {
-        b->too_large = true;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->data, cap);
-        if (!p)
-            return 0;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-/* Strict non-negative integer from a header value (leading/trailing blanks
- * allowed). Returns -1 when it is not one. */
-static long header_seconds(const char *v, size_t len)
-{
-    long long x = 0;
-    size_t i = 0;
-
-    while (i < len && (v[i] == ' ' || v[i] == '\t'))
-        i++;
-    if (i == len || v[i] < '0' || v[i] > '9')
-        return -1;
-    for (; i < len && v[i] >= '0' && v[i] <= '9'; i++) {
-        x = x * 10 + (v[i] - '0');
-        if (x > 1000000000000000LL)
-            return -1;
-    }
-    while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n'))
-        i++;
-    return i == len ? (long)(x > 0x7fffffffL ? 0x7fffffffL : x) : -1;
-}
 
 /* RateLimit-Reset values are documented as reset times; accept a delay in
  * seconds, a Unix time in seconds or in milliseconds and return the delay. */
@@ -233,41 +162,6 @@ static long reset_delay(long v)
     return t > (long long)now ? (long)(t - (long long)now) : 0;
 }
 
-/* Retry-After is delta-seconds or an HTTP-date (RFC 9110 10.2.3). */
-static long retry_after_value(const char *v, size_t len)
-{
-    char date[64];
-    long s = header_seconds(v, len);
-    time_t t, now;
-
-    if (s >= 0 || len >= sizeof date)
-        return s;
-    while (len > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        len--;
-    }
-    memcpy(date, v, len);
-    date[len] = '\0';
-    date[strcspn(date, "\r\n")] = '\0';
-    t = curl_getdate(date, NULL);
-    if (t < 0)
-        return -1;
-    now = time(NULL);
-    return t > now ? (long)(t - now) : 0;
-}
-
-static bool header_is(const char *line, size_t len, const char *name, const char **value,
-                      size_t *vlen)
-{
-    size_t n = strlen(name);
-
-    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
-        return false;
-    *value = line + n + 1;
-    *vlen = len - n - 1;
-    return true;
-}
-
 static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
 {
     resp_headers *h = userdata;
@@ -278,12 +172,12 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
     /* A new status line (after a 100 Continue, say) starts a new header set. */
     if (len >= 5 && strncmp(line, "HTTP/", 5) == 0)
         h->retry_after = h->burst_reset = h->daily_reset = -1;
-    else if (header_is(line, len, "Retry-After", &v, &vlen))
-        h->retry_after = retry_after_value(v, vlen);
-    else if (header_is(line, len, "Burst-RateLimit-Reset", &v, &vlen))
-        h->burst_reset = reset_delay(header_seconds(v, vlen));
-    else if (header_is(line, len, "RateLimit-Reset", &v, &vlen))
-        h->daily_reset = reset_delay(header_seconds(v, vlen));
+    else if (http_header_is(line, len, "Retry-After", &v, &vlen))
+        h->retry_after = http_retry_after(v, vlen);
+    else if (http_header_is(line, len, "Burst-RateLimit-Reset", &v, &vlen))
+        h->burst_reset = reset_delay(http_header_seconds(v, vlen));
+    else if (http_header_is(line, len, "RateLimit-Reset", &v, &vlen))
+        h->daily_reset = reset_delay(http_header_seconds(v, vlen));
     return len;
 }
 
@@ -306,7 +200,7 @@ static void set_error(const qstash_client *c, qstash_result *res, const char *fm
         snprintf(res->error, sizeof res->error, "error text withheld: it contains the token");
 }
 
-static void parse_answer(const qstash_client *c, const resp_buf *b, qstash_result *res)
+static void parse_answer(const qstash_client *c, const http_body *b, qstash_result *res)
 {
     json_t *root, *v;
 
@@ -348,7 +242,7 @@ int qstash_publish(qstash_client *c, const char *destination, const char *body, 
     char errbuf[CURL_ERROR_SIZE] = "";
     char line[256];
     char *url = NULL;
-    resp_buf buf = {0};
+    http_body buf = { .limit = QSTASH_MAX_RESPONSE };
     resp_headers rh = {-1, -1, -1};
     CURLcode rc;
     size_t url_len;
@@ -370,7 +264,7 @@ int qstash_publish(qstash_client *c, const char *destination, const char *body, 
         set_error(c, res, "negative delay");
         return -1;
     }
-    if (dedup_id && (!dedup_id[0] || strlen(dedup_id) > 200 || !header_value_ok(dedup_id))) {
+    if (dedup_id && (!dedup_id[0] || strlen(dedup_id) > 200 || !http_header_value_ok(dedup_id))) {
         set_error(c, res, "deduplication id empty, too long or with control characters");
         return -1;
     }
@@ -423,7 +317,7 @@ int qstash_publish(qstash_client *c, const char *destination, const char *body, 
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "");
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, http_body_write);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &buf);
     curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &rh);

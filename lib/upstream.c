@@ -10,6 +10,7 @@
  * curl's error buffer (never containing request headers) or the answer,
  * and an answer that echoes the key is withheld. */
 #include "upstream.h"
+#include "http_client.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -35,29 +36,13 @@ struct upstream_client {
     size_t batch_size;
 };
 
-static bool header_value_ok(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return false;
-    return true;
-}
-
-static void free_secret(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        free(s);
-    }
-}
-
 upstream_client *upstream_client_new(const char *base_url, const char *api_key,
                                      long timeout_ms, size_t batch_size)
 {
     upstream_client *c = NULL;
     size_t n;
 
-    if (!base_url || !base_url[0] || !api_key || !api_key[0] || !header_value_ok(api_key))
+    if (!base_url || !base_url[0] || !api_key || !api_key[0] || !http_header_value_ok(api_key))
         return NULL;
     c = calloc(1, sizeof *c);
     if (!c)
@@ -91,8 +76,8 @@ void upstream_client_free(upstream_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     free(c->base);
-    free_secret(c->key);
-    free_secret(c->key_header);
+    http_free_secret(c->key);
+    http_free_secret(c->key_header);
     free(c);
 }
 
@@ -107,76 +92,6 @@ void upstream_batch_free(upstream_batch *b)
 
 /* ---- one call ---- */
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool too_large;
-} resp_buf;
-
-/* Grow like curl's getinmemory example, but geometrically and with a cap:
- * returning less than asked makes curl stop with CURLE_WRITE_ERROR. */
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    resp_buf *b = userdata;
-    size_t n = size * nmemb;
-
-    if (n > UPSTREAM_MAX_RESPONSE - b->len) {
-        b->too_large = true;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->data, cap);
-        if (!p)
-            return 0;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-/* Retry-After: delta-seconds or an HTTP-date (RFC 9110 10.2.3); -1 when
- * neither. */
-static long retry_after_value(const char *v, size_t len)
-{
-    char tmp[64];
-    long long x = 0;
-    size_t i;
-    time_t t, now;
-
-    while (len > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        len--;
-    }
-    while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' ' ||
-                       v[len - 1] == '\t'))
-        len--;
-    if (len == 0)
-        return -1;
-    for (i = 0; i < len && v[i] >= '0' && v[i] <= '9'; i++) {
-        x = x * 10 + (v[i] - '0');
-        if (x > 0x7fffffffL)
-            x = 0x7fffffffL;
-    }
-    if (i == len)
-        return (long)x;
-    if (len >= sizeof tmp)
-        return -1;
-    memcpy(tmp, v, len);
-    tmp[len] = '\0';
-    t = curl_getdate(tmp, NULL);
-    if (t < 0)
-        return -1;
-    now = time(NULL);
-    return t > now ? (long)(t - now) : 0;
-}
-
 static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
 {
     long *retry_after = userdata;
@@ -187,7 +102,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
     if (len >= 5 && strncmp(line, "HTTP/", 5) == 0)
         *retry_after = -1;
     else if (len >= sizeof name - 1 && strncasecmp(line, name, sizeof name - 1) == 0)
-        *retry_after = retry_after_value(line + sizeof name - 1, len - (sizeof name - 1));
+        *retry_after = http_retry_after(line + sizeof name - 1, len - (sizeof name - 1));
     return len;
 }
 
@@ -298,7 +213,7 @@ static int fetch_chunk(upstream_client *c, const char *const *chunk, size_t n, s
     static const char path[] = "/twitter/tweets?tweet_ids=";
     struct curl_slist *headers = NULL, *tmp;
     char errbuf[CURL_ERROR_SIZE] = "";
-    resp_buf buf = {0};
+    http_body buf = { .limit = UPSTREAM_MAX_RESPONSE };
     json_t *root = NULL;
     char *url = NULL, *p;
     const char *st;
@@ -348,7 +263,7 @@ static int fetch_chunk(upstream_client *c, const char *const *chunk, size_t n, s
     curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, "");   /* any curl can decode */
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, http_body_write);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &buf);
     curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &retry_after);

@@ -254,6 +254,35 @@ class Webhook(StackTest):
         status, answer, _ = st.post_webhook(body)
         self.assertEqual((status, answer.get("created")), (200, 1), answer)
 
+    def _raw(self, head_length, body):
+        """Send a POST whose Content-Length says head_length but whose body is
+        `body`, then half-close; return the first status line."""
+        import socket
+        st = self.stack
+        req = ("POST /api/webhooks/twitter HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               "X-API-Key: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+               % (st.env()["TWITTER_API_KEY"], head_length)).encode() + body
+        with socket.create_connection(("127.0.0.1", st.http_port), timeout=10) as c:
+            c.sendall(req)
+            c.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return data.split(b"\r\n", 1)[0].decode()
+
+    def test_body_shorter_or_longer_than_content_length_stores_nothing(self):
+        st = self.stack
+        body = json.dumps(delivery(self.rule, make_tweets(st, [{"id": new_id()}]))).encode()
+        before = counts(st)
+        # Shorter: the body never completes; nginx gives up on the request
+        # (and answers nothing to a client that closed its side).
+        self.assertIn(self._raw(len(body) + 100, body), ("", "HTTP/1.1 400 Bad Request"))
+        self.assertIn(" 400 ", self._raw(len(body) - 10, body))       # longer: the cut JSON is malformed
+        self.assertEqual(counts(st), before)
+
     def test_get_is_405(self):
         status, answer, _ = self.stack.http("GET", self.stack.webhook_url)
         self.assertEqual(status, 405, answer)

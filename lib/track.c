@@ -572,6 +572,7 @@ void track_handle(void *ctx, const http_request *req, http_response *resp)
     const char **ids = NULL;
     char err[256], token[33], upd[16], next_id[24] = "";
     char *next_body = NULL;
+    bool claimed = false;
     db_status st;
 
     memset(&p, 0, sizeof p);
@@ -604,44 +605,42 @@ void track_handle(void *ctx, const http_request *req, http_response *resp)
     snprintf(upd, sizeof upd, "%d", p.update_number);
     if (claim(c, &p, token, upd, resp) <= 0)
         goto out;
+    /* From here every early exit gives the claim back (at out:), so that
+     * QStash's retry does not wait for the lease; the write settles it. */
+    claimed = true;
 
-    if ((st = load(c, &p, &l)) != DB_OK) {
-        release(c, &p, token, upd);
-        answer_db_failure(resp, c->db, st, p.lot_id);
-        goto out;
-    }
-
-    /* Threshold: Redis, else the database (never fails on the cache). */
-    zone_threshold_opts zo = { .percentile = cfg->threshold_percentile, .floor = cfg->threshold_floor,
-                               .window_s = cfg->threshold_window_s, .ttl_s = cfg->threshold_ttl_s };
-    double threshold = cfg->threshold_floor;
-    threshold_source src;
-    bool cache_err = false;
-    if ((st = zone_threshold(c->db, c->cache, p.zone_id, &zo, &threshold, &src, &cache_err)) != DB_OK) {
-        release(c, &p, token, upd);
-        answer_db_failure(resp, c->db, st, p.lot_id);
-        goto out;
-    }
-    if (cache_err)
-        log_warn("msg=\"redis unavailable, threshold from the database\" zone=%s error=\"%s\"", p.zone_id,
-                 cache_error(c->cache));
-    log_info("msg=\"zone threshold\" zone=%s threshold=%g source=%s", p.zone_id, threshold,
-             src == THRESHOLD_FROM_CACHE ? "cache" : "database");
+    if ((st = load(c, &p, &l)) != DB_OK)
+        goto db_failed;
 
     /* Fetch the due tweets only, in as many calls as the batch size needs. */
     size_t n_due = 0;
     if (l.n && !(ids = malloc(l.n * sizeof *ids))) {
-        release(c, &p, token, upd);
         http_error(resp, 500, "internal", "out of memory");
         goto out;
     }
     for (size_t i = 0; i < l.n; i++)
         if (l.t[i].kind == T_DUE)
             ids[n_due++] = l.t[i].tweet_id;
+
+    /* Threshold, for the tweets decided now: Redis, else the database
+     * (never fails on the cache). An update that only carries tweets
+     * forward needs none. */
+    double threshold = cfg->threshold_floor;
     if (n_due) {
+        zone_threshold_opts zo = { .percentile = cfg->threshold_percentile, .floor = cfg->threshold_floor,
+                                   .window_s = cfg->threshold_window_s, .ttl_s = cfg->threshold_ttl_s };
+        threshold_source src;
+        bool cache_err = false;
+        if ((st = zone_threshold(c->db, c->cache, p.zone_id, &zo, &threshold, &src, &cache_err)) != DB_OK)
+            goto db_failed;
+        if (cache_err)
+            log_warn("msg=\"redis unavailable, threshold from the database\" zone=%s error=\"%s\"", p.zone_id,
+                     cache_error(c->cache));
+        log_info("msg=\"zone threshold\" zone=%s threshold=%g source=%s", p.zone_id, threshold,
+                 src == THRESHOLD_FROM_CACHE ? "cache" : "database");
+
         upstream_error ue;
         if (upstream_fetch(c->upstream, ids, n_due, &batch, &ue) < 0) {
-            release(c, &p, token, upd);
             log_warn("msg=\"upstream failed, nothing written, QStash will retry\" lot=%s update=%d "
                      "status=%ld error=\"%s\"", p.lot_id, p.update_number, ue.http_status, ue.message);
             http_error(resp, 503, "upstream_unavailable", "upstream API: HTTP %ld: %s", ue.http_status,
@@ -655,17 +654,14 @@ void track_handle(void *ctx, const http_request *req, http_response *resp)
     count(&l, &p, &s);
     summary = summary_json(&p, &s, &l, threshold, &batch);
     if (!summary) {
-        release(c, &p, token, upd);
         http_error(resp, 500, "internal", "out of memory");
         goto out;
     }
     bool lost = false;
     st = write_update(c, &p, &l, &s, token, upd, summary, &lost, next_id, &next_body);
-    if (st != DB_OK) {
-        release(c, &p, token, upd);
-        answer_db_failure(resp, c->db, st, p.lot_id);
-        goto out;
-    }
+    if (st != DB_OK)
+        goto db_failed;
+    claimed = false;   /* settled by the write, or held by the worker that took it over */
     if (lost) {
         log_warn("msg=\"claim lost to another worker, nothing written\" lot=%s update=%d", p.lot_id,
                  p.update_number);
@@ -692,7 +688,12 @@ void track_handle(void *ctx, const http_request *req, http_response *resp)
     }
     http_json(resp, 200, summary);
     summary = NULL;
+    goto out;
+db_failed:
+    answer_db_failure(resp, c->db, st, p.lot_id);
 out:
+    if (claimed)
+        release(c, &p, token, upd);
     json_decref(summary);
     json_decref(s.survivors);
     free(next_body);
